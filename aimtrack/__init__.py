@@ -1,0 +1,3 @@
+"""AimTrack: a self-hosted, privacy-first shooting log you talk to."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,3 @@
+from aimtrack.cli import main
+
+raise SystemExit(main())

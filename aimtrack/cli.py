@@ -1,0 +1,241 @@
+"""The ``aimtrack`` command: the composition root.
+
+Settings -> engine -> repositories (and, as they land, transports and the web page).
+Commands that later work fills answer "not yet" with exit status 3 instead of pretending.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any, TextIO
+
+from aimtrack import __version__
+from aimtrack.config import ConfigError, Settings, load_settings
+from aimtrack.core.errors import AimTrackError
+from aimtrack.core.model import Language
+from aimtrack.storage import migrate
+from aimtrack.storage.engine import Database, redact_url
+from aimtrack.storage.repos import UserDirectory
+from aimtrack.storage.repos.users import NewUserDefaults
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_NOT_YET = 3
+
+log = logging.getLogger("aimtrack")
+
+Command = Callable[[Settings, argparse.Namespace, TextIO], Coroutine[Any, Any, int]]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="aimtrack",
+        description="AimTrack: a self-hosted, privacy-first shooting log you talk to.",
+        epilog="Settings come from AIMTRACK_* environment variables or a .env file;"
+        " see .env.example.",
+    )
+    parser.add_argument("--version", action="version", version=f"aimtrack {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    run = commands.add_parser("run", help="upgrade the database and run the bot and the web page")
+    run.set_defaults(handler=cmd_run)
+
+    chat = commands.add_parser(
+        "chat", help="talk to AimTrack in this terminal (no Telegram needed)"
+    )
+    chat.add_argument("--user", default="local", help="whose log to use (default: %(default)s)")
+    chat.set_defaults(handler=not_yet("the console chat", "issue 3"))
+
+    db = commands.add_parser("db", help="database maintenance")
+    db_commands = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    upgrade = db_commands.add_parser("upgrade", help="upgrade the schema to the newest version")
+    upgrade.set_defaults(handler=cmd_db_upgrade)
+    current = db_commands.add_parser("current", help="show the schema version")
+    current.set_defaults(handler=cmd_db_current)
+
+    users = commands.add_parser("users", help="who may use the bot")
+    user_commands = users.add_subparsers(dest="users_command", metavar="ACTION", required=True)
+    allow = user_commands.add_parser("allow", help="allow a Telegram user id")
+    allow.add_argument("telegram_id", type=_telegram_id, help="the id the bot told them")
+    allow.add_argument("--admin", action="store_true", help="also allow admin commands")
+    allow.set_defaults(handler=cmd_users_allow)
+    deny = user_commands.add_parser("deny", help="withdraw a Telegram user id (their data stays)")
+    deny.add_argument("telegram_id", type=_telegram_id)
+    deny.set_defaults(handler=cmd_users_deny)
+    listing = user_commands.add_parser("list", help="list users and whether they are allowed")
+    listing.set_defaults(handler=cmd_users_list)
+
+    export = commands.add_parser("export", help="export the licence register as CSV or PDF")
+    export.add_argument("--user", dest="telegram_id", type=_telegram_id, required=True)
+    export.add_argument("--from", dest="date_from", required=True, metavar="DATE")
+    export.add_argument("--to", dest="date_to", required=True, metavar="DATE")
+    export.add_argument("--weapon", action="append", default=[], metavar="NAME")
+    export.add_argument("--format", choices=("csv", "pdf"), required=True)
+    export.add_argument("--out", required=True, metavar="FILE")
+    export.set_defaults(handler=not_yet("the register export", "issue 5"))
+
+    jobs = commands.add_parser("jobs", help="the background job queue")
+    job_commands = jobs.add_subparsers(dest="jobs_command", metavar="ACTION", required=True)
+    jobs_list = job_commands.add_parser("list", help="list jobs")
+    jobs_list.add_argument("--failed", action="store_true", help="only failed jobs")
+    jobs_list.set_defaults(handler=not_yet("the job queue", "issue 4"))
+    jobs_retry = job_commands.add_parser("retry", help="retry a failed job")
+    target = jobs_retry.add_mutually_exclusive_group(required=True)
+    target.add_argument("job_id", nargs="?", type=int)
+    target.add_argument("--all-failed", action="store_true")
+    jobs_retry.set_defaults(handler=not_yet("the job queue", "issue 4"))
+
+    backup = commands.add_parser("backup", help="write a consistent backup archive")
+    backup.add_argument("file")
+    backup.set_defaults(handler=not_yet("backup", "issue 7"))
+    restore = commands.add_parser("restore", help="restore a backup archive")
+    restore.add_argument("file")
+    restore.add_argument("--force", action="store_true", help="overwrite existing data")
+    restore.set_defaults(handler=not_yet("restore", "issue 7"))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int:
+    out = out or sys.stdout
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(f"aimtrack: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    handler: Command = args.handler
+    try:
+        return asyncio.run(handler(settings, args, out))
+    except AimTrackError as exc:
+        print(f"aimtrack: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except OSError as exc:
+        print(f"aimtrack: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+def _telegram_id(text: str) -> int:
+    if not text.isdigit() or int(text) <= 0:
+        msg = f"{text!r} is not a Telegram user id (a positive whole number)"
+        raise argparse.ArgumentTypeError(msg)
+    return int(text)
+
+
+def not_yet(what: str, issue: str) -> Command:
+    async def handler(_settings: Settings, _args: argparse.Namespace, out: TextIO) -> int:
+        print(f"{what} is not built yet (planned in {issue}).", file=out)
+        return EXIT_NOT_YET
+
+    return handler
+
+
+def _database(settings: Settings) -> Database:
+    return Database.from_url(settings.resolved_database_url)
+
+
+def _defaults(settings: Settings) -> NewUserDefaults:
+    return NewUserDefaults(language=Language(settings.default_language), timezone=settings.timezone)
+
+
+async def cmd_db_upgrade(settings: Settings, _args: argparse.Namespace, out: TextIO) -> int:
+    db = _database(settings)
+    try:
+        await migrate.upgrade(db.engine)
+        revision = await migrate.current_revision(db.engine)
+    finally:
+        await db.dispose()
+    print(
+        f"database {redact_url(settings.resolved_database_url)} is at revision {revision}", file=out
+    )
+    return EXIT_OK
+
+
+async def cmd_db_current(settings: Settings, _args: argparse.Namespace, out: TextIO) -> int:
+    db = _database(settings)
+    try:
+        revision = await migrate.current_revision(db.engine)
+    finally:
+        await db.dispose()
+    head = migrate.head_revision()
+    state = (
+        "up to date" if revision == head else f"behind (newest is {head}); run: aimtrack db upgrade"
+    )
+    print(f"revision {revision or 'none'}: {state}", file=out)
+    return EXIT_OK
+
+
+async def cmd_run(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
+    await cmd_db_upgrade(settings, args, out)
+    print(
+        "The chat bot (Telegram and console) is not built yet (planned in issue 3);"
+        " the database is ready.",
+        file=out,
+    )
+    return EXIT_NOT_YET
+
+
+async def cmd_users_allow(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
+    db = _database(settings)
+    try:
+        async with db.transaction() as session:
+            account = await UserDirectory(session, _defaults(settings)).allow_telegram(
+                args.telegram_id, admin=args.admin
+            )
+    finally:
+        await db.dispose()
+    role = "admin" if account.is_admin else "user"
+    print(f"allowed Telegram user {args.telegram_id} ({role})", file=out)
+    return EXIT_OK
+
+
+async def cmd_users_deny(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
+    db = _database(settings)
+    try:
+        async with db.transaction() as session:
+            account = await UserDirectory(session, _defaults(settings)).deny_telegram(
+                args.telegram_id
+            )
+    finally:
+        await db.dispose()
+    if account is None:
+        print(f"Telegram user {args.telegram_id} is not known", file=out)
+    else:
+        print(f"denied Telegram user {args.telegram_id}; their data is kept", file=out)
+    if args.telegram_id in settings.allowed_users:
+        print(
+            f"note: {args.telegram_id} is still allowed by AIMTRACK_ALLOWED_USERS;"
+            " remove it there too",
+            file=out,
+        )
+    return EXIT_OK
+
+
+async def cmd_users_list(settings: Settings, _args: argparse.Namespace, out: TextIO) -> int:
+    db = _database(settings)
+    try:
+        async with db.transaction() as session:
+            accounts = await UserDirectory(session, _defaults(settings)).list_users()
+    finally:
+        await db.dispose()
+    print(f"{'telegram id':>14}  {'allowed':<8} {'admin':<6} name", file=out)
+    listed: set[int] = set()
+    for account in accounts:
+        tid = account.telegram_id
+        if tid is not None:
+            listed.add(tid)
+        allowed = account.is_allowed or (tid is not None and tid in settings.allowed_users)
+        print(
+            f"{tid if tid is not None else '-':>14}  {'yes' if allowed else 'no':<8}"
+            f" {'yes' if account.is_admin else 'no':<6} {account.display_name or '-'}",
+            file=out,
+        )
+    for tid in sorted(settings.allowed_users - listed):
+        print(f"{tid:>14}  {'yes':<8} {'no':<6} - (AIMTRACK_ALLOWED_USERS, not yet seen)", file=out)
+    return EXIT_OK

@@ -1,0 +1,162 @@
+"""Settings: the only place that reads the environment.
+
+Every setting is prefixed ``AIMTRACK_`` and may also come from a ``.env`` file in the
+working directory. ``.env.example`` documents each one.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import (
+    AnyHttpUrl,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+ENV_PREFIX = "AIMTRACK_"
+OFFICIAL_BOT_API = "https://api.telegram.org"
+_PLACEHOLDER_SECRETS = frozenset({"changeme", "change-me", "secret", "please-change-me"})
+MIN_SECRET_KEY_LENGTH = 32
+
+
+class Settings(BaseSettings):
+    """AimTrack's configuration, validated once at start."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        frozen=True,
+    )
+
+    # Telegram
+    telegram_token: SecretStr | None = None
+    telegram_base_url: AnyHttpUrl = AnyHttpUrl(OFFICIAL_BOT_API)
+    webhook_url: AnyHttpUrl | None = None
+    allowed_users: Annotated[frozenset[int], NoDecode] = frozenset()
+
+    # Storage
+    data_dir: Path = Path("data")
+    database_url: str | None = None
+
+    # AI (any OpenAI-compatible server)
+    ai_base_url: AnyHttpUrl | None = None
+    ai_api_key: SecretStr | None = None
+    ai_model: str = ""
+    ai_timeout_s: float = Field(default=60.0, gt=0, le=3600)
+    ai_vision: bool = False
+
+    # Web page and links
+    web_host: str = "127.0.0.1"
+    web_port: int = Field(default=8080, ge=1, le=65535)
+    public_url: AnyHttpUrl | None = None
+    secret_key: SecretStr | None = None
+
+    # Defaults for new users
+    default_language: Literal["nl", "en"] = "nl"
+    timezone: str = "Europe/Amsterdam"
+
+    @field_validator("telegram_token", "ai_api_key", "secret_key", mode="before")
+    @classmethod
+    def _empty_secret_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @field_validator("webhook_url", "ai_base_url", "public_url", "database_url", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("allowed_users", mode="before")
+    @classmethod
+    def _parse_user_ids(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        ids: set[int] = set()
+        for part in value.replace(";", ",").split(","):
+            token = part.strip()
+            if not token:
+                continue
+            if not token.isdigit():
+                msg = f"{token!r} is not a Telegram user id (a positive whole number)"
+                raise ValueError(msg)
+            ids.add(int(token))
+        return frozenset(ids)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            msg = f"unknown time zone {value!r} (use an IANA name such as Europe/Amsterdam)"
+            raise ValueError(msg) from None
+        return value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _strong_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        raw = value.get_secret_value()
+        if raw.strip().lower() in _PLACEHOLDER_SECRETS:
+            msg = (
+                "is a placeholder; generate one with:"
+                " python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+            )
+            raise ValueError(msg)
+        if len(raw) < MIN_SECRET_KEY_LENGTH:
+            msg = f"must be at least {MIN_SECRET_KEY_LENGTH} characters"
+            raise ValueError(msg)
+        return value
+
+    @model_validator(mode="after")
+    def _ai_needs_a_model(self) -> Settings:
+        if self.ai_base_url is not None and not self.ai_model.strip():
+            msg = "AIMTRACK_AI_MODEL must name a model when AIMTRACK_AI_BASE_URL is set"
+            raise ValueError(msg)
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to SQLite inside the data directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'aimtrack.db').resolve()}"
+
+    @property
+    def ai_enabled(self) -> bool:
+        return self.ai_base_url is not None
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message names it in one line."""
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read and validate the settings, turning pydantic's report into one clear line."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise ConfigError(describe_validation_error(exc)) from None
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    """Name each failing setting by its environment variable, without echoing secrets."""
+    problems: list[str] = []
+    for error in exc.errors(include_url=False, include_input=False):
+        location = [str(part) for part in error["loc"] if not isinstance(part, int)]
+        message = str(error["msg"]).removeprefix("Value error, ")
+        if location:
+            name = ENV_PREFIX + location[0].upper()
+            problems.append(f"{name}: {message}")
+        else:
+            problems.append(message)
+    return "invalid configuration: " + "; ".join(problems)

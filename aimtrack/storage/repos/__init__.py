@@ -1,0 +1,26 @@
+"""Repositories: user-scoped ones (subclasses of :class:`UserScopedRepo`) and the few that
+serve the whole installation (the user directory and the update log)."""
+
+from aimtrack.storage.repos.ai import AIRepo
+from aimtrack.storage.repos.attachments import AttachmentRepo
+from aimtrack.storage.repos.base import UserScopedRepo
+from aimtrack.storage.repos.coach import CoachRepo
+from aimtrack.storage.repos.conversations import ConversationRepo
+from aimtrack.storage.repos.profile import ProfileRepo
+from aimtrack.storage.repos.sessions import SessionRepo
+from aimtrack.storage.repos.updates import UpdateLog
+from aimtrack.storage.repos.users import UserDirectory
+from aimtrack.storage.repos.weapons import WeaponRepo
+
+__all__ = [
+    "AIRepo",
+    "AttachmentRepo",
+    "CoachRepo",
+    "ConversationRepo",
+    "ProfileRepo",
+    "SessionRepo",
+    "UpdateLog",
+    "UserDirectory",
+    "UserScopedRepo",
+    "WeaponRepo",
+]

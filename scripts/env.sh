@@ -1,0 +1,27 @@
+# shellcheck shell=bash
+# aimtrack_venv [test]: create .venv with Python 3.11 if needed and install AimTrack into it,
+# pinned by constraints.txt (with the test extras when asked).
+
+aimtrack_python() {
+    local candidate
+    for candidate in "${PYTHON:-}" python3.11 python3; do
+        [ -n "$candidate" ] || continue
+        if command -v "$candidate" >/dev/null 2>&1 &&
+            "$candidate" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
+            echo "$candidate"
+            return 0
+        fi
+    done
+    echo "AimTrack needs Python 3.11 (set PYTHON=/path/to/python3.11)" >&2
+    return 1
+}
+
+aimtrack_venv() {
+    local target=.
+    [ "${1:-}" = test ] && target='.[test]'
+    if [ ! -x .venv/bin/python ]; then
+        "$(aimtrack_python)" -m venv .venv
+    fi
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check \
+        -c constraints.txt -e "$target"
+}

@@ -1,0 +1,157 @@
+"""Test harness: every test gets its own freshly migrated database, on each backend.
+
+SQLite always runs. PostgreSQL runs when ``AIMTRACK_TEST_DATABASE_URL`` points at a server
+(``scripts/test`` starts a throwaway one when PostgreSQL is installed); with ``CI=true`` a
+missing server is an error, never a skip.
+
+Each backend gets one migrated template per test run; each test clones it (a file copy on
+SQLite, ``CREATE DATABASE … TEMPLATE`` on PostgreSQL), so tests cannot see each other's rows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import asyncpg
+import pytest
+from sqlalchemy.engine import make_url
+
+from aimtrack.storage import migrate
+from aimtrack.storage.engine import Database, create_engine
+
+PG_ENV = "AIMTRACK_TEST_DATABASE_URL"
+BACKENDS = ("sqlite", "postgres")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if os.environ.get("CI") == "true" and not os.environ.get(PG_ENV):
+        msg = f"CI=true but {PG_ENV} is not set: the PostgreSQL half of the suite would not run"
+        raise pytest.UsageError(msg)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reads the developer's .env or AIMTRACK_* variables, or writes to ./data."""
+    for name in list(os.environ):
+        if name.startswith("AIMTRACK_") and name != PG_ENV:
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+
+
+def _pg_admin_dsn() -> str:
+    url = os.environ.get(PG_ENV)
+    if not url:
+        pytest.skip(f"PostgreSQL not available: set {PG_ENV} or install Debian's postgresql")
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def _pg_url(database: str) -> str:
+    url = make_url(os.environ[PG_ENV]).set(drivername="postgresql+asyncpg", database=database)
+    return url.render_as_string(hide_password=False)
+
+
+async def _pg_admin(*statements: str) -> None:
+    connection = await asyncpg.connect(_pg_admin_dsn())
+    try:
+        for statement in statements:
+            await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+class BlankDatabase:
+    """An empty database of one backend, created and dropped by the fixture."""
+
+    def __init__(self, backend: str, url: str) -> None:
+        self.backend = backend
+        self.url = url
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    name: str = request.param
+    if name == "postgres":
+        _pg_admin_dsn()  # skips with a reason when no server is configured
+    return name
+
+
+@pytest.fixture
+async def blank_database(backend: str, tmp_path: Path) -> AsyncIterator[BlankDatabase]:
+    if backend == "sqlite":
+        yield BlankDatabase(backend, f"sqlite+aiosqlite:///{tmp_path / 'blank.db'}")
+        return
+    name = f"aimtrack_blank_{uuid.uuid4().hex[:12]}"
+    await _pg_admin(f'CREATE DATABASE "{name}"')
+    try:
+        yield BlankDatabase(backend, _pg_url(name))
+    finally:
+        await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def run_in_own_loop(work: Callable[[], Awaitable[None]]) -> None:
+    """Run async set-up from a session fixture, which may be requested inside a running loop."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, work()).result()  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    run_in_own_loop(lambda: _migrate(f"sqlite+aiosqlite:///{path}"))
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_template() -> Iterator[str]:
+    _pg_admin_dsn()
+    name = f"aimtrack_tpl_{uuid.uuid4().hex[:12]}"
+    run_in_own_loop(lambda: _pg_admin(f'CREATE DATABASE "{name}"'))
+    try:
+        run_in_own_loop(lambda: _migrate(_pg_url(name)))
+        yield name
+    finally:
+        run_in_own_loop(lambda: _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+async def _migrate(url: str) -> None:
+    engine = create_engine(url)
+    try:
+        await migrate.upgrade(engine)
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+async def db(
+    backend: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[Database]:
+    """A migrated database of its own for this test."""
+    if backend == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        path = tmp_path / "aimtrack.db"
+        for source in (template, template.with_name(template.name + "-wal")):
+            if source.exists():
+                shutil.copyfile(
+                    source, path.with_name(path.name + source.name[len(template.name) :])
+                )
+        database = Database.from_url(f"sqlite+aiosqlite:///{path}")
+        try:
+            yield database
+        finally:
+            await database.dispose()
+        return
+    template_name: str = request.getfixturevalue("pg_template")
+    name = f"aimtrack_t_{uuid.uuid4().hex[:12]}"
+    await _pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{template_name}"')
+    database = Database.from_url(_pg_url(name))
+    try:
+        yield database
+    finally:
+        await database.dispose()
+        await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

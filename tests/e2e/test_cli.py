@@ -1,0 +1,187 @@
+"""The ``aimtrack`` command, end to end through its real entry point."""
+
+from __future__ import annotations
+
+import io
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from aimtrack.cli import EXIT_ERROR, EXIT_NOT_YET, EXIT_OK, main
+from aimtrack.storage import migrate
+from tests.conftest import BlankDatabase
+
+SUBCOMMANDS = ["run", "chat", "db", "users", "export", "jobs", "backup", "restore"]
+
+
+def aimtrack(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the installed command in a child process, as a user would."""
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("AIMTRACK_")}
+    full_env.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "aimtrack", *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=60,
+        check=False,
+    )
+
+
+def run_main(*args: str) -> tuple[int, str]:
+    out = io.StringIO()
+    code = main(list(args), out=out)
+    return code, out.getvalue()
+
+
+def test_help_lists_every_subcommand() -> None:
+    result = aimtrack("--help")
+    assert result.returncode == 0
+    for name in SUBCOMMANDS:
+        assert f"    {name}" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "args",
+    [[name, "--help"] for name in SUBCOMMANDS]
+    + [["db", "upgrade", "--help"], ["users", "allow", "--help"], ["jobs", "retry", "--help"]],
+    ids=" ".join,
+)
+def test_every_subcommand_has_help(args: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as done:
+        main(args)
+    assert done.value.code == 0
+    assert "usage: aimtrack" in capsys.readouterr().out
+
+
+def test_db_upgrade_creates_the_schema_in_an_empty_data_dir(tmp_path: Path) -> None:
+    data = tmp_path / "fresh"
+    result = aimtrack("db", "upgrade", env={"AIMTRACK_DATA_DIR": str(data)})
+    assert result.returncode == 0, result.stderr
+    assert f"is at revision {migrate.head_revision()}" in result.stdout
+    with sqlite3.connect(data / "aimtrack.db") as connection:
+        tables = {
+            row[0]
+            for row in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")
+        }
+        journal = connection.execute("PRAGMA journal_mode").fetchone()[0]
+    assert {
+        "users",
+        "weapons",
+        "sessions",
+        "session_weapon_entries",
+        "attachments",
+        "jobs",
+    } <= tables
+    assert journal == "wal"
+
+
+def test_db_upgrade_on_postgresql(blank_database: BlankDatabase) -> None:
+    result = aimtrack("db", "upgrade", env={"AIMTRACK_DATABASE_URL": blank_database.url})
+    assert result.returncode == 0, result.stderr
+    assert f"is at revision {migrate.head_revision()}" in result.stdout
+    if blank_database.backend == "postgres":
+        assert "postgresql+asyncpg://" in result.stdout
+
+
+def test_db_current_tells_whether_an_upgrade_is_due() -> None:
+    head = migrate.head_revision()
+    assert run_main("db", "current") == (
+        EXIT_OK,
+        f"revision none: behind (newest is {head}); run: aimtrack db upgrade\n",
+    )
+    run_main("db", "upgrade")
+    assert run_main("db", "current") == (EXIT_OK, f"revision {head}: up to date\n")
+
+
+def test_users_allow_list_deny(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AIMTRACK_ALLOWED_USERS", "555")
+    run_main("db", "upgrade")
+    assert run_main("users", "allow", "123", "--admin") == (
+        EXIT_OK,
+        "allowed Telegram user 123 (admin)\n",
+    )
+    code, listing = run_main("users", "list")
+    assert code == EXIT_OK
+    rows = listing.splitlines()
+    assert rows[1].split() == ["123", "yes", "yes", "-"]
+    assert rows[2].split()[:3] == ["555", "yes", "no"]
+    assert "AIMTRACK_ALLOWED_USERS" in rows[2]
+    code, denied = run_main("users", "deny", "123")
+    assert denied == "denied Telegram user 123; their data is kept\n"
+    code, listing = run_main("users", "list")
+    assert listing.splitlines()[1].split() == ["123", "no", "no", "-"]
+    _, env_denied = run_main("users", "deny", "555")
+    assert "still allowed by AIMTRACK_ALLOWED_USERS" in env_denied
+
+
+@pytest.mark.parametrize("bad", ["abc", "-5", "0"])
+def test_users_allow_refuses_what_is_not_a_telegram_id(
+    bad: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as done:
+        main(["users", "allow", "--", bad])
+    assert done.value.code == 2
+    assert "is not a Telegram user id" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"AIMTRACK_WEB_PORT": "abc"}, "AIMTRACK_WEB_PORT"),
+        ({"AIMTRACK_TIMEZONE": "Mars/Base"}, "AIMTRACK_TIMEZONE"),
+        ({"AIMTRACK_ALLOWED_USERS": "12,x"}, "AIMTRACK_ALLOWED_USERS"),
+        ({"AIMTRACK_SECRET_KEY": "short-and-secret"}, "AIMTRACK_SECRET_KEY"),
+    ],
+)
+def test_a_bad_setting_gives_one_line_not_a_traceback(env: dict[str, str], named: str) -> None:
+    result = aimtrack("users", "list", env=env)
+    assert result.returncode == EXIT_ERROR
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("aimtrack: invalid configuration: ")
+    assert named in lines[0]
+    assert "short-and-secret" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["chat"],
+        ["jobs", "list"],
+        ["jobs", "retry", "--all-failed"],
+        ["backup", "b.tar"],
+        ["restore", "b.tar"],
+        [
+            "export",
+            "--user",
+            "1",
+            "--from",
+            "2026-01-01",
+            "--to",
+            "2026-12-31",
+            "--format",
+            "csv",
+            "--out",
+            "x.csv",
+        ],
+    ],
+    ids=lambda args: args[0] + (" " + args[1] if args[0] == "jobs" else ""),
+)
+def test_commands_of_later_work_say_not_yet(args: list[str]) -> None:
+    code, out = run_main(*args)
+    assert code == EXIT_NOT_YET
+    assert "is not built yet" in out
+
+
+def test_run_upgrades_the_database_then_says_what_is_not_built_yet(tmp_path: Path) -> None:
+    code, out = run_main("run")
+    assert code == EXIT_NOT_YET
+    assert f"is at revision {migrate.head_revision()}" in out
+    assert "not built yet" in out
+    assert (tmp_path / "data" / "aimtrack.db").exists()

@@ -1,0 +1,146 @@
+"""Builders for test data through the real repositories."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from aimtrack.core.model import (
+    AIAudit,
+    AIStatus,
+    AttachmentOwner,
+    AttachmentSpec,
+    CompetitionType,
+    ConversationState,
+    EntrySpec,
+    Language,
+    MessageRole,
+    ProfileSpec,
+    SessionSpec,
+    WeaponSpec,
+    WeaponType,
+)
+from aimtrack.storage.repos import (
+    AIRepo,
+    AttachmentRepo,
+    CoachRepo,
+    ConversationRepo,
+    ProfileRepo,
+    SessionRepo,
+    UserDirectory,
+    WeaponRepo,
+)
+
+SHA = "a" * 64
+
+
+@dataclass(frozen=True)
+class Seeded:
+    """Ids of one user's full data set; every text carries ``marker``."""
+
+    marker: str
+    user_id: int
+    weapon_used: int
+    weapon_unused: int
+    session: int
+    entry: int
+    attachment_session: int
+    attachment_entry: int
+    attachment_weapon: int
+    thread: int
+    chat_id: str
+
+
+async def seed_user(db: AsyncSession, *, telegram_id: int, marker: str) -> Seeded:
+    """A user with one of everything: weapons, a session with an entry, attachments on each
+    owner, a reflection, an insight, a coach thread with messages and a conversation state."""
+    account = await UserDirectory(db).register(
+        "telegram", str(telegram_id), display_name=f"{marker} name", allowed=True
+    )
+    uid = account.user_id
+    await ProfileRepo(db, uid).update(
+        ProfileSpec(
+            display_name=f"{marker} name",
+            language=Language.NL,
+            knsa_number=f"{marker}-KNSA",
+            club=f"{marker} club",
+            licence_number=f"{marker}-LIC",
+            licence_expiry=date(2027, 3, 1),
+        )
+    )
+    weapons = WeaponRepo(db, uid)
+    used = await weapons.add(
+        WeaponSpec(
+            name=f"{marker} CZ 75",
+            weapon_type=WeaponType.PISTOL,
+            caliber="9mm",
+            serial_number=f"{marker}-SERIAL",
+            storage_location=f"{marker} safe",
+            notes=f"{marker} notes",
+        )
+    )
+    unused = await weapons.add(
+        WeaponSpec(name=f"{marker} Walther LG", weapon_type=WeaponType.AIR_RIFLE)
+    )
+    session = await SessionRepo(db, uid).create(
+        SessionSpec(occurred_on=date(2026, 11, 20), club=f"{marker} club", notes=f"{marker} notes"),
+        [
+            EntrySpec(
+                weapon_id=used.id,
+                distance_m=25,
+                shots=50,
+                score=Decimal("431.5"),
+                notes=f"{marker} entry",
+                competition=CompetitionType.CLUB,
+            )
+        ],
+    )
+    attachments = AttachmentRepo(db, uid)
+    ids = []
+    for owner, owner_id in (
+        (AttachmentOwner.SESSION, session.id),
+        (AttachmentOwner.ENTRY, session.entries[0].id),
+        (AttachmentOwner.WEAPON, unused.id),
+    ):
+        attachment = await attachments.add(
+            AttachmentSpec(
+                owner=owner,
+                owner_id=owner_id,
+                path=f"attachments/{marker}/{owner.value}.jpg",
+                mime="image/jpeg",
+                size_bytes=1234,
+                sha256=SHA,
+                original_name=f"{marker}.jpg",
+            )
+        )
+        ids.append(attachment.id)
+    ai = AIRepo(db, uid)
+    audit = AIAudit(status=AIStatus.SUCCEEDED, provider="stub", model="m")
+    await ai.save_reflection(session.id, audit=audit, summary=f"{marker} summary")
+    await ai.save_weapon_insight(used.id, audit=audit, trends=f"{marker} trends")
+    coach = CoachRepo(db, uid)
+    thread = await coach.start_thread(title=f"{marker} question", weapon_id=used.id)
+    await coach.add_message(thread.id, role=MessageRole.USER, content=f"{marker} why left?")
+    await coach.add_message(thread.id, role=MessageRole.ASSISTANT, content=f"{marker} answer")
+    chat_id = f"chat-{telegram_id}"
+    await ConversationRepo(db, uid).save(
+        ConversationState(
+            transport="telegram", chat_id=chat_id, flow="session", step="shots", draft={"n": marker}
+        )
+    )
+    return Seeded(
+        marker=marker,
+        user_id=uid,
+        weapon_used=used.id,
+        weapon_unused=unused.id,
+        session=session.id,
+        entry=session.entries[0].id,
+        attachment_session=ids[0],
+        attachment_entry=ids[1],
+        attachment_weapon=ids[2],
+        thread=thread.id,
+        chat_id=chat_id,
+    )

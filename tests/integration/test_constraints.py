@@ -1,0 +1,198 @@
+"""The database itself refuses bad states, whatever code writes to it."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError, StatementError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from aimtrack.storage.engine import Database
+from aimtrack.storage.tables import (
+    AttachmentRow,
+    EntryRow,
+    JobRow,
+    ReflectionRow,
+    SessionRow,
+    WeaponRow,
+)
+from tests.factories import SHA, Seeded, seed_user
+
+Build = Callable[[AsyncSession, Seeded, Seeded], Awaitable[None]]
+
+
+def _entry(owner: Seeded, **overrides: object) -> EntryRow:
+    values: dict[str, object] = {
+        "user_id": owner.user_id,
+        "session_id": owner.session,
+        "weapon_id": owner.weapon_used,
+        "distance_m": 25,
+        "shots": 10,
+    }
+    values.update(overrides)
+    return EntryRow(**values)
+
+
+async def _add(db: AsyncSession, row: object) -> None:
+    db.add(row)
+    await db.flush()
+
+
+async def _raw(db: AsyncSession, sql: str, **params: object) -> None:
+    await db.execute(sa.text(sql), params)
+
+
+VIOLATIONS: dict[str, Build] = {
+    "zero shots": lambda db, a, b: _add(db, _entry(a, shots=0)),
+    "negative shots": lambda db, a, b: _add(db, _entry(a, shots=-5)),
+    "absurd shot count": lambda db, a, b: _add(db, _entry(a, shots=1_000_000)),
+    "zero distance": lambda db, a, b: _add(db, _entry(a, distance_m=0)),
+    "absurd distance": lambda db, a, b: _add(db, _entry(a, distance_m=50_000)),
+    "score above 10.9 a shot": lambda db, a, b: _add(db, _entry(a, shots=10, score_tenths=1091)),
+    "negative score": lambda db, a, b: _add(db, _entry(a, score_tenths=-1)),
+    "entry with another user's weapon": lambda db, a, b: _add(
+        db, _entry(a, weapon_id=b.weapon_used)
+    ),
+    "entry in another user's session": lambda db, a, b: _add(db, _entry(a, session_id=b.session)),
+    "entry with a missing weapon": lambda db, a, b: _add(db, _entry(a, weapon_id=999_999)),
+    "second reflection for a session": lambda db, a, b: _add(
+        db, ReflectionRow(user_id=a.user_id, session_id=a.session)
+    ),
+    "reflection on another user's session": lambda db, a, b: _add(
+        db, ReflectionRow(user_id=a.user_id, session_id=b.session + 1000)
+    ),
+    "attachment with two owners": lambda db, a, b: _add(
+        db,
+        AttachmentRow(
+            user_id=a.user_id,
+            session_id=a.session,
+            weapon_id=a.weapon_used,
+            path="x/two.jpg",
+            mime="image/jpeg",
+            size_bytes=1,
+            sha256=SHA,
+        ),
+    ),
+    "attachment with no owner": lambda db, a, b: _add(
+        db,
+        AttachmentRow(
+            user_id=a.user_id, path="x/none.jpg", mime="image/jpeg", size_bytes=1, sha256=SHA
+        ),
+    ),
+    "attachment on another user's session": lambda db, a, b: _add(
+        db,
+        AttachmentRow(
+            user_id=a.user_id,
+            session_id=b.session,
+            path="x/b.jpg",
+            mime="image/jpeg",
+            size_bytes=1,
+            sha256=SHA,
+        ),
+    ),
+    "attachment of a forbidden type": lambda db, a, b: _add(
+        db,
+        AttachmentRow(
+            user_id=a.user_id,
+            session_id=a.session,
+            path="x/e.exe",
+            mime="application/x-msdownload",
+            size_bytes=1,
+            sha256=SHA,
+        ),
+    ),
+    "session ending before it starts": lambda db, a, b: _add(
+        db,
+        SessionRow(
+            user_id=a.user_id,
+            occurred_on=date(2026, 1, 1),
+            started_at=datetime(2026, 1, 1, 12, tzinfo=UTC),
+            ended_at=datetime(2026, 1, 1, 11, tzinfo=UTC),
+        ),
+    ),
+    "job past its attempts": lambda db, a, b: _add(
+        db, JobRow(kind="reflect", attempts=6, max_attempts=5)
+    ),
+    "blank weapon name": lambda db, a, b: _add(
+        db, WeaponRow(user_id=a.user_id, name="", weapon_type="pistol")
+    ),
+    "unknown language (raw SQL)": lambda db, a, b: _raw(
+        db, "UPDATE users SET language = 'fr' WHERE id = :id", id=a.user_id
+    ),
+    "unknown competition type (raw SQL)": lambda db, a, b: _raw(
+        db, "UPDATE session_weapon_entries SET competition = 'open' WHERE id = :id", id=a.entry
+    ),
+    "deleting a weapon with history (raw SQL)": lambda db, a, b: _raw(
+        db, "DELETE FROM weapons WHERE id = :id", id=a.weapon_used
+    ),
+}
+
+
+async def _seed(database: Database) -> tuple[Seeded, Seeded]:
+    async with database.transaction() as db:
+        a = await seed_user(db, telegram_id=1, marker="A")
+        b = await seed_user(db, telegram_id=2, marker="B")
+    return a, b
+
+
+async def _counts(database: Database) -> dict[str, int]:
+    async with database.transaction() as db:
+        return {
+            table: int(await db.scalar(sa.text(f"SELECT count(*) FROM {table}")) or 0)  # noqa: S608
+            for table in (
+                "users",
+                "weapons",
+                "sessions",
+                "session_weapon_entries",
+                "attachments",
+                "ai_reflections",
+                "jobs",
+            )
+        }
+
+
+@pytest.mark.parametrize("name", list(VIOLATIONS))
+async def test_database_refuses(db: Database, name: str) -> None:
+    a, b = await _seed(db)
+    before = await _counts(db)
+    with pytest.raises(IntegrityError):
+        async with db.transaction() as session:
+            await VIOLATIONS[name](session, a, b)
+    assert await _counts(db) == before
+
+
+async def test_naive_datetimes_are_refused_before_they_reach_the_database(db: Database) -> None:
+    a, _ = await _seed(db)
+    with pytest.raises(StatementError, match="naive datetime"):
+        async with db.transaction() as session:
+            await _add(
+                session,
+                SessionRow(
+                    user_id=a.user_id,
+                    occurred_on=date(2026, 1, 1),
+                    started_at=datetime(2026, 1, 1),  # noqa: DTZ001 - the point
+                ),
+            )
+
+
+async def test_times_come_back_as_the_same_instant_in_utc(db: Database) -> None:
+    a, _ = await _seed(db)
+    instant = datetime(2026, 6, 30, 22, 30, tzinfo=UTC)
+    local = instant.astimezone(ZoneInfo("Europe/Amsterdam"))  # 00:30 on 1 July, +02:00
+    assert local.day == 1
+    async with db.transaction() as session:
+        row = SessionRow(user_id=a.user_id, occurred_on=date(2026, 7, 1), started_at=local)
+        session.add(row)
+        await session.flush()
+        row_id = row.id
+    async with db.transaction() as session:
+        stored = await session.scalar(
+            sa.select(SessionRow.started_at).where(SessionRow.id == row_id)
+        )
+    assert stored == instant
+    assert stored is not None
+    assert stored.tzinfo == UTC

@@ -1,0 +1,349 @@
+"""Every method of every user-scoped repository, called as user B against user A's rows.
+
+Nothing of A's may be read, changed or deleted. The table of attacks must name every public
+method: a new method without an attack fails ``test_every_method_is_attacked``.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+import aimtrack.storage.repos
+from aimtrack.core.errors import NotFound
+from aimtrack.core.model import (
+    AIAudit,
+    AIStatus,
+    AttachmentOwner,
+    AttachmentSpec,
+    ConversationState,
+    EntrySpec,
+    MessageRole,
+    ProfileSpec,
+    SessionSpec,
+    WeaponSpec,
+)
+from aimtrack.storage.engine import Database
+from aimtrack.storage.repos import (
+    AIRepo,
+    AttachmentRepo,
+    CoachRepo,
+    ConversationRepo,
+    ProfileRepo,
+    SessionRepo,
+    UserScopedRepo,
+    WeaponRepo,
+)
+from aimtrack.storage.tables import Base, UserRow
+from tests.factories import SHA, Seeded, seed_user
+
+Attack = Callable[[Any, Seeded, Seeded], Awaitable[Any]]
+Check = Callable[[Any, Seeded, Seeded], bool]
+
+RAISES_NOT_FOUND: Check = lambda _result, _a, _b: False  # noqa: E731 - a sentinel
+
+
+@dataclass(frozen=True)
+class Case:
+    repo: type[UserScopedRepo]
+    method: str
+    attack: Attack
+    check: Check = RAISES_NOT_FOUND
+
+    @property
+    def id(self) -> str:
+        return f"{self.repo.__name__}.{self.method}"
+
+
+def _none(result: Any, _a: Seeded, _b: Seeded) -> bool:
+    return result is None
+
+
+def _empty(result: Any, _a: Seeded, _b: Seeded) -> bool:
+    return result in ([], {}, 0, False)
+
+
+def _own_only(result: Any, _a: Seeded, _b: Seeded) -> bool:
+    """Data may come back, but only B's (A's marker is checked for every result anyway)."""
+    return True
+
+
+def _spec_session() -> SessionSpec:
+    return SessionSpec(occurred_on=date(2026, 11, 21), club="B club")
+
+
+def _attach(owner: AttachmentOwner, owner_id: int) -> AttachmentSpec:
+    return AttachmentSpec(
+        owner=owner,
+        owner_id=owner_id,
+        path=f"attachments/b/{owner}-{owner_id}.jpg",
+        mime="image/jpeg",
+        size_bytes=10,
+        sha256=SHA,
+    )
+
+
+async def _all_raise(*calls: Awaitable[Any]) -> None:
+    for call in calls:
+        with pytest.raises(NotFound):
+            await call
+
+
+AUDIT = AIAudit(status=AIStatus.FAILED, error="B overwrote")
+
+CASES = [
+    # weapons
+    Case(WeaponRepo, "add", lambda r, a, b: r.add(WeaponSpec(name="B new")), _own_only),
+    Case(WeaponRepo, "get", lambda r, a, b: r.get(a.weapon_used)),
+    Case(
+        WeaponRepo, "list_weapons", lambda r, a, b: r.list_weapons(include_retired=True), _own_only
+    ),
+    Case(
+        WeaponRepo, "update", lambda r, a, b: r.update(a.weapon_used, WeaponSpec(name="B took it"))
+    ),
+    Case(WeaponRepo, "retire", lambda r, a, b: r.retire(a.weapon_used, on=date(2026, 1, 1))),
+    Case(WeaponRepo, "reactivate", lambda r, a, b: r.reactivate(a.weapon_unused)),
+    Case(WeaponRepo, "delete", lambda r, a, b: r.delete(a.weapon_unused)),
+    Case(
+        WeaponRepo,
+        "usage",
+        lambda r, a, b: r.usage(),
+        lambda result, a, b: set(result) == {b.weapon_used},
+    ),
+    # sessions and entries
+    Case(
+        SessionRepo,
+        "create",
+        lambda r, a, b: r.create(
+            _spec_session(), [EntrySpec(weapon_id=a.weapon_used, distance_m=25, shots=5)]
+        ),
+    ),
+    Case(SessionRepo, "get", lambda r, a, b: r.get(a.session)),
+    Case(
+        SessionRepo,
+        "list_sessions",
+        lambda r, a, b: r.list_sessions(limit=100),
+        lambda result, a, b: [s.id for s in result] == [b.session],
+    ),
+    Case(SessionRepo, "count", lambda r, a, b: r.count(), lambda result, a, b: result == 1),
+    Case(SessionRepo, "update", lambda r, a, b: r.update(a.session, _spec_session())),
+    Case(SessionRepo, "delete", lambda r, a, b: r.delete(a.session)),
+    Case(
+        SessionRepo,
+        "add_entry",
+        lambda r, a, b: _all_raise(
+            r.add_entry(a.session, EntrySpec(weapon_id=b.weapon_used, distance_m=25, shots=5)),
+            r.add_entry(b.session, EntrySpec(weapon_id=a.weapon_used, distance_m=25, shots=5)),
+        ),
+        _none,
+    ),
+    Case(
+        SessionRepo,
+        "update_entry",
+        lambda r, a, b: _all_raise(
+            r.update_entry(a.entry, EntrySpec(weapon_id=b.weapon_used, distance_m=10, shots=1)),
+            r.update_entry(b.entry, EntrySpec(weapon_id=a.weapon_used, distance_m=10, shots=1)),
+        ),
+        _none,
+    ),
+    Case(SessionRepo, "delete_entry", lambda r, a, b: r.delete_entry(a.entry)),
+    Case(
+        SessionRepo,
+        "recent_clubs",
+        lambda r, a, b: r.recent_clubs(),
+        lambda result, a, b: result == [f"{b.marker} club"],
+    ),
+    # attachments
+    Case(
+        AttachmentRepo,
+        "add",
+        lambda r, a, b: _all_raise(
+            r.add(_attach(AttachmentOwner.SESSION, a.session)),
+            r.add(_attach(AttachmentOwner.ENTRY, a.entry)),
+            r.add(_attach(AttachmentOwner.WEAPON, a.weapon_used)),
+        ),
+        _none,
+    ),
+    Case(AttachmentRepo, "get", lambda r, a, b: r.get(a.attachment_session)),
+    Case(
+        AttachmentRepo,
+        "list_for",
+        lambda r, a, b: _collect(
+            r.list_for(AttachmentOwner.SESSION, a.session),
+            r.list_for(AttachmentOwner.ENTRY, a.entry),
+            r.list_for(AttachmentOwner.WEAPON, a.weapon_unused),
+        ),
+        lambda result, a, b: result == [[], [], []],
+    ),
+    Case(AttachmentRepo, "delete", lambda r, a, b: r.delete(a.attachment_weapon)),
+    # AI results
+    Case(AIRepo, "reflection", lambda r, a, b: r.reflection(a.session), _none),
+    Case(
+        AIRepo,
+        "save_reflection",
+        lambda r, a, b: r.save_reflection(a.session, audit=AUDIT, summary="B"),
+    ),
+    Case(AIRepo, "weapon_insight", lambda r, a, b: r.weapon_insight(a.weapon_used), _none),
+    Case(
+        AIRepo,
+        "save_weapon_insight",
+        lambda r, a, b: r.save_weapon_insight(a.weapon_used, audit=AUDIT, trends="B"),
+    ),
+    # coach
+    Case(
+        CoachRepo,
+        "start_thread",
+        lambda r, a, b: r.start_thread(title="B?", weapon_id=a.weapon_used),
+    ),
+    Case(CoachRepo, "get_thread", lambda r, a, b: r.get_thread(a.thread)),
+    Case(
+        CoachRepo,
+        "threads",
+        lambda r, a, b: r.threads(limit=100),
+        lambda result, a, b: len(result) == 1,
+    ),
+    Case(
+        CoachRepo,
+        "add_message",
+        lambda r, a, b: r.add_message(a.thread, role=MessageRole.USER, content="B injects"),
+    ),
+    Case(CoachRepo, "messages", lambda r, a, b: r.messages(a.thread)),
+    # conversation state
+    Case(ConversationRepo, "load", lambda r, a, b: r.load("telegram", a.chat_id), _none),
+    Case(
+        ConversationRepo,
+        "save",
+        lambda r, a, b: r.save(
+            ConversationState(transport="telegram", chat_id=a.chat_id, flow="x", step="y")
+        ),
+        lambda result, a, b: result.draft == {},
+    ),
+    Case(ConversationRepo, "clear", lambda r, a, b: r.clear("telegram", a.chat_id), _empty),
+    # profile
+    Case(
+        ProfileRepo,
+        "get",
+        lambda r, a, b: r.get(),
+        lambda result, a, b: result.user_id == b.user_id,
+    ),
+    Case(
+        ProfileRepo,
+        "update",
+        lambda r, a, b: r.update(ProfileSpec(display_name="B renamed")),
+        lambda result, a, b: result.user_id == b.user_id,
+    ),
+]
+
+
+async def _collect(*calls: Awaitable[Any]) -> list[Any]:
+    return [await call for call in calls]
+
+
+def scoped_repo_classes() -> set[type[UserScopedRepo]]:
+    """Every UserScopedRepo subclass that AimTrack itself defines."""
+    found: set[type[UserScopedRepo]] = set()
+    pending = list(UserScopedRepo.__subclasses__())
+    while pending:
+        cls = pending.pop()
+        pending.extend(cls.__subclasses__())
+        if cls.__module__.startswith("aimtrack."):
+            found.add(cls)
+    return found
+
+
+def public_methods(cls: type) -> set[str]:
+    return {
+        name
+        for name, member in inspect.getmembers(cls, inspect.isfunction)
+        if not name.startswith("_")
+    }
+
+
+def test_every_method_is_attacked() -> None:
+    assert aimtrack.storage.repos.__all__  # every repository module is imported
+    classes = scoped_repo_classes()
+    assert classes  # guards against a discovery that finds nothing
+    expected = {(cls, name) for cls in classes for name in public_methods(cls)}
+    covered = {(case.repo, case.method) for case in CASES}
+    missing = sorted(f"{cls.__name__}.{name}" for cls, name in expected - covered)
+    stale = sorted(f"{cls.__name__}.{name}" for cls, name in covered - expected)
+    assert not missing, f"add an isolation attack for: {missing}"
+    assert not stale, f"attacks name methods that no longer exist: {stale}"
+
+
+async def snapshot(db: AsyncSession, user_id: int) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of one user, in every table."""
+    rows: dict[str, list[tuple[Any, ...]]] = {}
+    for table in Base.metadata.sorted_tables:
+        if "user_id" in table.c:
+            condition = table.c.user_id == user_id
+        elif table.name == UserRow.__tablename__:
+            condition = table.c.id == user_id
+        else:
+            continue
+        result = await db.execute(
+            sa.select(table).where(condition).order_by(*table.primary_key.columns)
+        )
+        rows[table.name] = [tuple(row) for row in result]
+    return rows
+
+
+async def run_attack(
+    database: Database, case: Case, repo_cls: type[UserScopedRepo] | None = None
+) -> None:
+    """Seed A then B, run the attack as B, and assert A's data is untouched and unseen."""
+    async with database.transaction() as db:
+        a = await seed_user(db, telegram_id=1001, marker="SECRET-A")
+        b = await seed_user(db, telegram_id=2002, marker="b-data")
+    async with database.transaction() as db:
+        before = await snapshot(db, a.user_id)
+    assert all(before[name] for name in ("weapons", "sessions", "attachments", "coach_messages"))
+
+    raised = False
+    result: Any = None
+    async with database.transaction() as db:
+        repo = (repo_cls or case.repo)(db, b.user_id)
+        try:
+            result = await case.attack(repo, a, b)
+        except NotFound:
+            raised = True
+
+    if case.check is RAISES_NOT_FOUND:
+        assert raised, f"{case.id} reached A's row instead of raising NotFound: {result!r}"
+    else:
+        assert not raised, f"{case.id} raised NotFound where B's own data was expected"
+        assert "SECRET-A" not in repr(result), f"{case.id} returned A's data: {result!r}"
+        assert case.check(result, a, b), f"{case.id} returned {result!r}"
+
+    async with database.transaction() as db:
+        after = await snapshot(db, a.user_id)
+    assert after == before, f"{case.id} changed A's rows"
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
+async def test_user_b_cannot_touch_user_a(db: Database, case: Case) -> None:
+    await run_attack(db, case)
+
+
+async def test_the_attack_catches_a_repo_that_forgets_the_scope(db: Database) -> None:
+    """The harness itself can fail: an unscoped ``get`` is reported."""
+
+    class LeakyWeaponRepo(WeaponRepo):
+        async def get(self, weapon_id: int) -> Any:
+            from aimtrack.core.model import Weapon  # noqa: PLC0415
+            from aimtrack.storage.repos.base import to_domain  # noqa: PLC0415
+            from aimtrack.storage.tables import WeaponRow  # noqa: PLC0415
+
+            row = await self.db.scalar(sa.select(WeaponRow).where(WeaponRow.id == weapon_id))
+            return to_domain(Weapon, row)
+
+    case = next(c for c in CASES if c.id == "WeaponRepo.get")
+    with pytest.raises(AssertionError, match="reached A's row"):
+        await run_attack(db, case, repo_cls=LeakyWeaponRepo)

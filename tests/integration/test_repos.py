@@ -1,0 +1,394 @@
+"""What the repositories do for their own user, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from aimtrack.core.errors import InvalidInput, NotFound, WeaponInUse
+from aimtrack.core.model import (
+    AIAudit,
+    AIStatus,
+    AttachmentOwner,
+    AttachmentSpec,
+    ConversationState,
+    EntrySpec,
+    MessageRole,
+    SessionSpec,
+    SessionStatus,
+    WeaponSpec,
+)
+from aimtrack.storage.engine import Database
+from aimtrack.storage.repos import (
+    AIRepo,
+    AttachmentRepo,
+    CoachRepo,
+    ConversationRepo,
+    ProfileRepo,
+    SessionRepo,
+    UpdateLog,
+    UserDirectory,
+    WeaponRepo,
+)
+from tests.factories import SHA
+
+
+async def _user(db: Database, telegram_id: int = 42) -> int:
+    async with db.transaction() as session:
+        account = await UserDirectory(session).register(
+            "telegram", str(telegram_id), display_name="Anna", allowed=True
+        )
+    return account.user_id
+
+
+async def _weapon(db: Database, uid: int, name: str = "CZ 75") -> int:
+    async with db.transaction() as session:
+        return (await WeaponRepo(session, uid).add(WeaponSpec(name=name, caliber="9mm"))).id
+
+
+async def test_weapon_register_lists_active_weapons_and_keeps_retired_ones(db: Database) -> None:
+    uid = await _user(db)
+    cz = await _weapon(db, uid, "CZ 75")
+    glock = await _weapon(db, uid, "Glock 17")
+    async with db.transaction() as session:
+        weapons = WeaponRepo(session, uid)
+        await weapons.retire(glock, on=date(2026, 5, 1))
+        active = [w.name for w in await weapons.list_weapons()]
+        everything = [
+            (w.name, w.retired_on) for w in await weapons.list_weapons(include_retired=True)
+        ]
+    assert active == ["CZ 75"]
+    assert everything == [("CZ 75", None), ("Glock 17", date(2026, 5, 1))]
+    async with db.transaction() as session:
+        back = await WeaponRepo(session, uid).reactivate(glock)
+    assert back.active
+    assert cz != glock
+
+
+async def test_a_weapon_with_history_can_only_be_retired(db: Database) -> None:
+    uid = await _user(db)
+    cz = await _weapon(db, uid)
+    async with db.transaction() as session:
+        await SessionRepo(session, uid).create(
+            SessionSpec(occurred_on=date(2026, 11, 1)),
+            [EntrySpec(weapon_id=cz, distance_m=25, shots=50)],
+        )
+    with pytest.raises(WeaponInUse) as caught:
+        async with db.transaction() as session:
+            await WeaponRepo(session, uid).delete(cz)
+    assert caught.value.entries == 1
+    async with db.transaction() as session:
+        assert (await WeaponRepo(session, uid).get(cz)).name == "CZ 75"
+        assert await SessionRepo(session, uid).count() == 1
+
+
+async def test_deleting_an_unused_weapon_returns_its_files_and_unlinks_coach_threads(
+    db: Database,
+) -> None:
+    uid = await _user(db)
+    lg = await _weapon(db, uid, "Walther LG")
+    async with db.transaction() as session:
+        await AttachmentRepo(session, uid).add(
+            AttachmentSpec(
+                owner=AttachmentOwner.WEAPON,
+                owner_id=lg,
+                path="w/lg.jpg",
+                mime="image/jpeg",
+                size_bytes=5,
+                sha256=SHA,
+            )
+        )
+        thread = await CoachRepo(session, uid).start_thread(title="LG grip?", weapon_id=lg)
+    async with db.transaction() as session:
+        paths = await WeaponRepo(session, uid).delete(lg)
+    assert paths == ["w/lg.jpg"]
+    async with db.transaction() as session:
+        with pytest.raises(NotFound):
+            await WeaponRepo(session, uid).get(lg)
+        assert (await CoachRepo(session, uid).get_thread(thread.id)).weapon_id is None
+        assert await AttachmentRepo(session, uid).list_for(AttachmentOwner.WEAPON, lg) == []
+
+
+async def test_weapon_usage_counts_entries_shots_and_last_day(db: Database) -> None:
+    uid = await _user(db)
+    cz = await _weapon(db, uid, "CZ 75")
+    unused = await _weapon(db, uid, "Unused")
+    async with db.transaction() as session:
+        sessions = SessionRepo(session, uid)
+        for day, shots in ((date(2026, 10, 1), 50), (date(2026, 11, 3), 20)):
+            await sessions.create(
+                SessionSpec(occurred_on=day), [EntrySpec(weapon_id=cz, distance_m=25, shots=shots)]
+            )
+        usage = await WeaponRepo(session, uid).usage()
+    assert set(usage) == {cz}
+    assert (usage[cz].entries, usage[cz].shots, usage[cz].last_used) == (2, 70, date(2026, 11, 3))
+    assert unused not in usage
+
+
+async def test_session_with_entries_round_trips_exactly(db: Database) -> None:
+    uid = await _user(db)
+    cz = await _weapon(db, uid, "CZ 75")
+    lg = await _weapon(db, uid, "Walther LG")
+    start = datetime(2026, 11, 21, 18, 0, tzinfo=UTC)
+    async with db.transaction() as session:
+        created = await SessionRepo(session, uid).create(
+            SessionSpec(
+                occurred_on=date(2026, 11, 21),
+                club="SV De Roos",
+                started_at=start,
+                ended_at=start + timedelta(hours=2),
+                notes="wind van links, ë é €",
+            ),
+            [
+                EntrySpec(weapon_id=lg, distance_m=10, shots=40, score=Decimal("372")),
+                EntrySpec(weapon_id=cz, distance_m=25, shots=50, score=Decimal("431.5")),
+            ],
+        )
+    async with db.transaction() as session:
+        loaded = await SessionRepo(session, uid).get(created.id)
+    assert loaded == created
+    assert [(e.weapon_id, e.score, e.position) for e in loaded.entries] == [
+        (lg, Decimal("372.0"), 0),
+        (cz, Decimal("431.5"), 1),
+    ]
+    assert loaded.started_at == start
+    assert loaded.notes == "wind van links, ë é €"
+
+
+async def test_sessions_list_newest_first_in_pages(db: Database) -> None:
+    uid = await _user(db)
+    cz = await _weapon(db, uid)
+    async with db.transaction() as session:
+        sessions = SessionRepo(session, uid)
+        for day in range(1, 8):
+            await sessions.create(
+                SessionSpec(occurred_on=date(2026, 11, day), club=f"Club {day % 3}"),
+                [EntrySpec(weapon_id=cz, distance_m=25, shots=5)],
+            )
+        await sessions.create(
+            SessionSpec(occurred_on=date(2026, 11, 9), status=SessionStatus.DRAFT)
+        )
+        first = await sessions.list_sessions(limit=3)
+        second = await sessions.list_sessions(limit=3, offset=3)
+        drafts = await sessions.list_sessions(status=SessionStatus.DRAFT)
+        total, saved = await sessions.count(), await sessions.count(status=SessionStatus.SAVED)
+        clubs = await sessions.recent_clubs(limit=5)
+    assert [s.occurred_on.day for s in first] == [9, 7, 6]
+    assert [s.occurred_on.day for s in second] == [5, 4, 3]
+    assert [s.status for s in drafts] == [SessionStatus.DRAFT]
+    assert (total, saved) == (8, 7)
+    assert clubs == ["Club 1", "Club 0", "Club 2"]
+
+
+async def test_entries_can_be_added_changed_and_removed(db: Database) -> None:
+    uid = await _user(db)
+    cz = await _weapon(db, uid)
+    async with db.transaction() as session:
+        sessions = SessionRepo(session, uid)
+        created = await sessions.create(SessionSpec(occurred_on=date(2026, 11, 1)))
+        first = await sessions.add_entry(
+            created.id, EntrySpec(weapon_id=cz, distance_m=25, shots=5)
+        )
+        second = await sessions.add_entry(
+            created.id, EntrySpec(weapon_id=cz, distance_m=50, shots=10)
+        )
+        await sessions.update_entry(
+            first.id, EntrySpec(weapon_id=cz, distance_m=25, shots=6, score=50)
+        )
+        await AttachmentRepo(session, uid).add(
+            AttachmentSpec(
+                owner=AttachmentOwner.ENTRY,
+                owner_id=second.id,
+                path="e/2.png",
+                mime="image/png",
+                size_bytes=9,
+                sha256=SHA,
+            )
+        )
+        removed = await sessions.delete_entry(second.id)
+        loaded = await sessions.get(created.id)
+    assert (first.position, second.position) == (0, 1)
+    assert removed == ["e/2.png"]
+    assert [(e.shots, e.score) for e in loaded.entries] == [(6, Decimal("50.0"))]
+
+
+async def test_deleting_a_session_removes_entries_reflection_and_returns_files(
+    db: Database,
+) -> None:
+    uid = await _user(db)
+    cz = await _weapon(db, uid)
+    async with db.transaction() as session:
+        created = await SessionRepo(session, uid).create(
+            SessionSpec(occurred_on=date(2026, 11, 1)),
+            [EntrySpec(weapon_id=cz, distance_m=25, shots=5)],
+        )
+        files = AttachmentRepo(session, uid)
+        for owner, owner_id, path in (
+            (AttachmentOwner.SESSION, created.id, "s/1.jpg"),
+            (AttachmentOwner.ENTRY, created.entries[0].id, "s/2.jpg"),
+        ):
+            await files.add(
+                AttachmentSpec(
+                    owner=owner,
+                    owner_id=owner_id,
+                    path=path,
+                    mime="image/jpeg",
+                    size_bytes=1,
+                    sha256=SHA,
+                )
+            )
+        await AIRepo(session, uid).save_reflection(
+            created.id, audit=AIAudit(status=AIStatus.PENDING)
+        )
+    async with db.transaction() as session:
+        paths = await SessionRepo(session, uid).delete(created.id)
+    assert sorted(paths) == ["s/1.jpg", "s/2.jpg"]
+    async with db.transaction() as session:
+        assert await SessionRepo(session, uid).count() == 0
+        assert await AIRepo(session, uid).reflection(created.id) is None
+        assert (await WeaponRepo(session, uid).get(cz)).name == "CZ 75"
+
+
+async def test_one_reflection_per_session_is_replaced_not_duplicated(db: Database) -> None:
+    uid = await _user(db)
+    cz = await _weapon(db, uid)
+    async with db.transaction() as session:
+        created = await SessionRepo(session, uid).create(
+            SessionSpec(occurred_on=date(2026, 11, 1)),
+            [EntrySpec(weapon_id=cz, distance_m=25, shots=5)],
+        )
+        ai = AIRepo(session, uid)
+        await ai.save_reflection(created.id, audit=AIAudit(status=AIStatus.RUNNING))
+        done = datetime(2026, 11, 1, 20, tzinfo=UTC)
+        await ai.save_reflection(
+            created.id,
+            audit=AIAudit(
+                status=AIStatus.SUCCEEDED, provider="ollama", model="llama3", generated_at=done
+            ),
+            summary="Steady",
+            went_well="Grip",
+            needs_improvement="Trigger",
+            next_focus="Breathing",
+        )
+        reflection = await ai.reflection(created.id)
+        insight = await ai.save_weapon_insight(
+            cz, audit=AIAudit(status=AIStatus.FAILED, error="timeout"), trends=None
+        )
+    assert reflection is not None
+    assert (reflection.summary, reflection.audit.status, reflection.audit.generated_at) == (
+        "Steady",
+        AIStatus.SUCCEEDED,
+        done,
+    )
+    assert (insight.audit.status, insight.audit.error) == (AIStatus.FAILED, "timeout")
+
+
+async def test_coach_threads_keep_messages_in_order_and_latest_thread_first(db: Database) -> None:
+    uid = await _user(db)
+    async with db.transaction() as session:
+        coach = CoachRepo(session, uid)
+        old = await coach.start_thread(title="Old question")
+        new = await coach.start_thread(
+            title="New question", period_from=date(2026, 1, 1), period_to=date(2026, 6, 30)
+        )
+        await coach.add_message(old.id, role=MessageRole.USER, content="Why left?")
+        await coach.add_message(
+            old.id, role=MessageRole.ASSISTANT, content="Trigger slap.", model="m"
+        )
+        messages = await coach.messages(old.id)
+        threads = await coach.threads()
+        with pytest.raises(InvalidInput):
+            await coach.start_thread(
+                title="Backwards", period_from=date(2026, 2, 1), period_to=date(2026, 1, 1)
+            )
+    assert [(m.role, m.content) for m in messages] == [
+        (MessageRole.USER, "Why left?"),
+        (MessageRole.ASSISTANT, "Trigger slap."),
+    ]
+    assert [t.id for t in threads] == [old.id, new.id]
+
+
+async def test_conversation_state_survives_a_restart(db: Database) -> None:
+    uid = await _user(db)
+    state = ConversationState(
+        transport="telegram",
+        chat_id="42",
+        flow="session",
+        step="shots",
+        draft={"club": "SV De Roos", "entries": [{"weapon_id": 1, "distance_m": 25}]},
+    )
+    async with db.transaction() as session:
+        await ConversationRepo(session, uid).save(state)
+    url = db.engine.url.render_as_string(hide_password=False)
+    await db.dispose()  # the process dies; a new one opens the same database
+    reopened = Database.from_url(url)
+    try:
+        async with reopened.transaction() as session:
+            repo = ConversationRepo(session, uid)
+            loaded = await repo.load("telegram", "42")
+            assert loaded is not None
+            assert (loaded.flow, loaded.step, loaded.draft) == ("session", "shots", state.draft)
+            assert await repo.clear("telegram", "42") is True
+            assert await repo.load("telegram", "42") is None
+    finally:
+        await reopened.dispose()
+
+
+@pytest.mark.parametrize(
+    "draft",
+    [{"note": "x" * 70_000}, {"when": datetime(2026, 1, 1, tzinfo=UTC)}],
+    ids=["huge", "not-json"],
+)
+async def test_conversation_drafts_must_be_small_plain_json(
+    db: Database, draft: dict[str, object]
+) -> None:
+    uid = await _user(db)
+    async with db.transaction() as session:
+        with pytest.raises(InvalidInput):
+            await ConversationRepo(session, uid).save(
+                ConversationState(
+                    transport="telegram", chat_id="1", flow="f", step="s", draft=draft
+                )
+            )
+
+
+async def test_an_update_is_claimed_once(db: Database) -> None:
+    async with db.transaction() as session:
+        log = UpdateLog(session)
+        first = await log.claim("telegram", 1001)
+        again = await log.claim("telegram", 1001)
+        other_transport = await log.claim("signal", 1001)
+    async with db.transaction() as session:
+        after_commit = await UpdateLog(session).claim("telegram", 1001)
+        pruned = await UpdateLog(session).prune(before=datetime.now(UTC) + timedelta(minutes=1))
+    assert (first, again, other_transport, after_commit) == (True, False, True, False)
+    assert pruned == 2
+
+
+async def test_user_directory_allow_deny_and_register(db: Database) -> None:
+    async with db.transaction() as session:
+        users = UserDirectory(session)
+        invited = await users.allow_telegram(777, admin=True)
+        stranger = await users.register("telegram", "888", display_name="Piet", allowed=False)
+        registered = await users.register("telegram", "777", display_name="Anna", allowed=True)
+        denied = await users.deny_telegram(777)
+        unknown = await users.deny_telegram(999)
+        listing = await users.list_users()
+        console = await users.register("console", "local", display_name="me", allowed=True)
+    assert (invited.is_allowed, invited.is_admin, invited.telegram_id) == (True, True, 777)
+    assert not stranger.is_allowed
+    assert (registered.user_id, registered.display_name) == (invited.user_id, "Anna")
+    assert denied is not None
+    assert (denied.is_allowed, denied.is_admin) == (False, False)
+    assert unknown is None
+    assert [(u.telegram_id, u.is_allowed) for u in listing] == [(777, False), (888, False)]
+    assert console.telegram_id is None
+    async with db.transaction() as session:
+        profile = await ProfileRepo(session, invited.user_id).get()
+    assert (profile.display_name, profile.language.value, profile.timezone) == (
+        "Anna",
+        "nl",
+        "Europe/Amsterdam",
+    )
