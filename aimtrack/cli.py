@@ -14,7 +14,7 @@ from collections.abc import Callable, Coroutine, Sequence
 from typing import Any, TextIO
 
 from aimtrack import __version__
-from aimtrack.config import ConfigError, Settings, load_settings
+from aimtrack.config import ConfigError, Settings, is_telegram_id, load_settings
 from aimtrack.core.errors import AimTrackError
 from aimtrack.core.model import Language
 from aimtrack.storage import migrate
@@ -105,6 +105,7 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
         settings = load_settings()
     except ConfigError as exc:
@@ -122,7 +123,7 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
 
 
 def _telegram_id(text: str) -> int:
-    if not text.isdigit() or int(text) <= 0:
+    if not is_telegram_id(text):
         msg = f"{text!r} is not a Telegram user id (a positive whole number)"
         raise argparse.ArgumentTypeError(msg)
     return int(text)

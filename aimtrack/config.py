@@ -84,7 +84,7 @@ class Settings(BaseSettings):
             token = part.strip()
             if not token:
                 continue
-            if not token.isdigit():
+            if not is_telegram_id(token):
                 msg = f"{token!r} is not a Telegram user id (a positive whole number)"
                 raise ValueError(msg)
             ids.add(int(token))
@@ -105,8 +105,8 @@ class Settings(BaseSettings):
     def _strong_secret(cls, value: SecretStr | None) -> SecretStr | None:
         if value is None:
             return None
-        raw = value.get_secret_value()
-        if raw.strip().lower() in _PLACEHOLDER_SECRETS:
+        raw = value.get_secret_value().strip()
+        if raw.lower() in _PLACEHOLDER_SECRETS:
             msg = (
                 "is a placeholder; generate one with:"
                 " python -c 'import secrets; print(secrets.token_urlsafe(48))'"
@@ -136,6 +136,11 @@ class Settings(BaseSettings):
         return self.ai_base_url is not None
 
 
+def is_telegram_id(text: str) -> bool:
+    """ASCII digits only (``isdigit`` also takes '²' and Arabic-Indic digits), and not zero."""
+    return text.isascii() and text.isdigit() and int(text) > 0
+
+
 class ConfigError(Exception):
     """A setting is missing or malformed; the message names it in one line."""
 
@@ -145,7 +150,10 @@ def load_settings(**overrides: object) -> Settings:
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
-        raise ConfigError(describe_validation_error(exc)) from None
+        message = describe_validation_error(exc)
+    # Raised outside the handler: the pydantic error (which holds the raw input, secrets
+    # included) must not travel along as __context__.
+    raise ConfigError(message)
 
 
 def describe_validation_error(exc: ValidationError) -> str:

@@ -71,8 +71,10 @@ class MessageRole(StrEnum):
 
 
 ALLOWED_ATTACHMENT_MIME = frozenset({"image/jpeg", "image/png", "image/webp", "application/pdf"})
+_MAX_SCORE = Decimal(str(limits.MAX_SCORE_PER_SHOT)) * limits.MAX_SHOTS
 _SHA256 = re.compile(r"[0-9a-f]{64}")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# C0 and C1 controls (tab, LF and CR allowed) and the bidi overrides that can disguise text.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 # --- validation helpers ------------------------------------------------------------------
@@ -112,6 +114,8 @@ def _whole(name: str, value: object, *, low: int, high: int) -> int:
 
 
 def _aware(name: str, value: datetime | None) -> datetime | None:
+    if value is not None and not isinstance(value, datetime):
+        raise InvalidInput(name, "must be a date and time")
     if value is not None and value.tzinfo is None:
         raise InvalidInput(name, "must carry a time zone")
     return value
@@ -127,11 +131,16 @@ def parse_score(value: object) -> Decimal | None:
         score = Decimal(str(value).replace(",", ".")) if not isinstance(value, Decimal) else value
     except InvalidOperation:
         raise InvalidInput("score", "must be a number") from None
-    if not score.is_finite() or score < 0:
+    if not score.is_finite():
+        raise InvalidInput("score", "must be a number")
+    if score < 0:
         raise InvalidInput("score", "must be zero or more")
-    if score != score.quantize(Decimal("0.1")):
+    if score > _MAX_SCORE:
+        raise InvalidInput("score", f"must be at most {_MAX_SCORE}")
+    tenths = score.quantize(Decimal("0.1"))
+    if score != tenths:
         raise InvalidInput("score", "may have one decimal at most")
-    return score.quantize(Decimal("0.1"))
+    return tenths.copy_abs()  # -0 becomes 0
 
 
 # --- users --------------------------------------------------------------------------------
@@ -160,6 +169,8 @@ class ProfileSpec:
         from zoneinfo import ZoneInfo, ZoneInfoNotFoundError  # noqa: PLC0415 - stdlib, cheap
 
         try:
+            if not isinstance(self.timezone, str):
+                raise ValueError(self.timezone)
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError):
             raise InvalidInput("timezone", "is not a known time zone") from None
@@ -384,8 +395,9 @@ class AttachmentSpec:
         if (
             not isinstance(path, str)
             or not path
+            or len(path) > limits.MAX_PATH
             or path.startswith(("/", "\\"))
-            or ".." in path.replace("\\", "/").split("/")
+            or any(part in {"", ".", ".."} for part in path.replace("\\", "/").split("/"))
             or _CONTROL.search(path)
         ):
             raise InvalidInput("path", "must be a plain path inside the data directory")

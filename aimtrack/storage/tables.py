@@ -221,7 +221,7 @@ class AttachmentRow(Owned, Base):
     session_id: Mapped[int | None]
     entry_id: Mapped[int | None]
     weapon_id: Mapped[int | None]
-    path: Mapped[str] = mapped_column(sa.String(500), unique=True)
+    path: Mapped[str] = mapped_column(sa.String(limits.MAX_PATH), unique=True)
     mime: Mapped[str] = mapped_column(sa.String(50))
     size_bytes: Mapped[int]
     original_name: Mapped[str | None] = mapped_column(sa.String(limits.MAX_ORIGINAL_NAME))
