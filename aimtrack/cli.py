@@ -10,7 +10,8 @@ import argparse
 import asyncio
 import logging
 import sys
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from contextlib import asynccontextmanager
 from typing import Any, TextIO
 
 from aimtrack import __version__
@@ -141,8 +142,18 @@ def _database(settings: Settings) -> Database:
     return Database.from_url(settings.resolved_database_url)
 
 
-def _defaults(settings: Settings) -> NewUserDefaults:
-    return NewUserDefaults(language=Language(settings.default_language), timezone=settings.timezone)
+@asynccontextmanager
+async def _user_directory(settings: Settings) -> AsyncIterator[UserDirectory]:
+    """The user directory in one transaction, on an engine that is closed afterwards."""
+    db = _database(settings)
+    defaults = NewUserDefaults(
+        language=Language(settings.default_language), timezone=settings.timezone
+    )
+    try:
+        async with db.transaction() as session:
+            yield UserDirectory(session, defaults)
+    finally:
+        await db.dispose()
 
 
 async def cmd_db_upgrade(settings: Settings, _args: argparse.Namespace, out: TextIO) -> int:
@@ -183,28 +194,16 @@ async def cmd_run(settings: Settings, args: argparse.Namespace, out: TextIO) -> 
 
 
 async def cmd_users_allow(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
-    db = _database(settings)
-    try:
-        async with db.transaction() as session:
-            account = await UserDirectory(session, _defaults(settings)).allow_telegram(
-                args.telegram_id, admin=args.admin
-            )
-    finally:
-        await db.dispose()
+    async with _user_directory(settings) as users:
+        account = await users.allow_telegram(args.telegram_id, admin=args.admin)
     role = "admin" if account.is_admin else "user"
     print(f"allowed Telegram user {args.telegram_id} ({role})", file=out)
     return EXIT_OK
 
 
 async def cmd_users_deny(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
-    db = _database(settings)
-    try:
-        async with db.transaction() as session:
-            account = await UserDirectory(session, _defaults(settings)).deny_telegram(
-                args.telegram_id
-            )
-    finally:
-        await db.dispose()
+    async with _user_directory(settings) as users:
+        account = await users.deny_telegram(args.telegram_id)
     if account is None:
         print(f"Telegram user {args.telegram_id} is not known", file=out)
     else:
@@ -219,12 +218,8 @@ async def cmd_users_deny(settings: Settings, args: argparse.Namespace, out: Text
 
 
 async def cmd_users_list(settings: Settings, _args: argparse.Namespace, out: TextIO) -> int:
-    db = _database(settings)
-    try:
-        async with db.transaction() as session:
-            accounts = await UserDirectory(session, _defaults(settings)).list_users()
-    finally:
-        await db.dispose()
+    async with _user_directory(settings) as users:
+        accounts = await users.list_users()
     print(f"{'telegram id':>14}  {'allowed':<8} {'admin':<6} name", file=out)
     listed: set[int] = set()
     for account in accounts:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -33,8 +34,25 @@ from aimtrack.storage.repos import (
     UserDirectory,
     WeaponRepo,
 )
+from aimtrack.storage.tables import AttachmentRow
 
 SHA = "a" * 64
+
+
+def attachment_spec(
+    owner: AttachmentOwner, owner_id: int, path: str, *, mime: str = "image/jpeg"
+) -> AttachmentSpec:
+    """A valid attachment record (the file itself is not written)."""
+    return AttachmentSpec(
+        owner=owner, owner_id=owner_id, path=path, mime=mime, size_bytes=1234, sha256=SHA
+    )
+
+
+def attachment_row(owner: Seeded, path: str, **columns: object) -> AttachmentRow:
+    """A raw attachment row, bypassing validation, for constraint tests."""
+    values: dict[str, object] = {"mime": "image/jpeg", "size_bytes": 1, "sha256": SHA}
+    values.update(columns)
+    return AttachmentRow(user_id=owner.user_id, path=path, **values)
 
 
 @dataclass(frozen=True)
@@ -105,17 +123,8 @@ async def seed_user(db: AsyncSession, *, telegram_id: int, marker: str) -> Seede
         (AttachmentOwner.ENTRY, session.entries[0].id),
         (AttachmentOwner.WEAPON, unused.id),
     ):
-        attachment = await attachments.add(
-            AttachmentSpec(
-                owner=owner,
-                owner_id=owner_id,
-                path=f"attachments/{marker}/{owner.value}.jpg",
-                mime="image/jpeg",
-                size_bytes=1234,
-                sha256=SHA,
-                original_name=f"{marker}.jpg",
-            )
-        )
+        spec = attachment_spec(owner, owner_id, f"attachments/{marker}/{owner.value}.jpg")
+        attachment = await attachments.add(dataclasses.replace(spec, original_name=f"{marker}.jpg"))
         ids.append(attachment.id)
     ai = AIRepo(db, uid)
     audit = AIAudit(status=AIStatus.SUCCEEDED, provider="stub", model="m")

@@ -105,6 +105,12 @@ def _required_text(name: str, value: str | None, *, max_len: int) -> str:
     return text
 
 
+def _clean_fields(spec: object, *limits_by_field: tuple[str, int]) -> None:
+    """Clean each optional text field of a frozen spec in place (see :func:`clean_text`)."""
+    for name, max_len in limits_by_field:
+        object.__setattr__(spec, name, clean_text(name, getattr(spec, name), max_len=max_len))
+
+
 def _whole(name: str, value: object, *, low: int, high: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidInput(name, "must be a whole number")
@@ -174,12 +180,12 @@ class ProfileSpec:
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError):
             raise InvalidInput("timezone", "is not a known time zone") from None
-        for name, max_len in (
+        _clean_fields(
+            self,
             ("knsa_number", limits.MAX_SERIAL),
             ("club", limits.MAX_SHORT_TEXT),
             ("licence_number", limits.MAX_SERIAL),
-        ):
-            object.__setattr__(self, name, clean_text(name, getattr(self, name), max_len=max_len))
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,14 +235,14 @@ class WeaponSpec:
             object.__setattr__(self, "weapon_type", WeaponType(self.weapon_type))
         except ValueError:
             raise InvalidInput("weapon_type", "is not a known weapon type") from None
-        for name, max_len in (
+        _clean_fields(
+            self,
             ("caliber", limits.MAX_CALIBER),
             ("nickname", limits.MAX_NAME),
             ("serial_number", limits.MAX_SERIAL),
             ("storage_location", limits.MAX_SHORT_TEXT),
             ("notes", limits.MAX_NOTE),
-        ):
-            object.__setattr__(self, name, clean_text(name, getattr(self, name), max_len=max_len))
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,14 +293,14 @@ class EntrySpec:
             object.__setattr__(self, "competition", CompetitionType(self.competition))
         except ValueError:
             raise InvalidInput("competition", "must be none, club or knsa") from None
-        for name, max_len in (
+        _clean_fields(
+            self,
             ("caliber", limits.MAX_CALIBER),
             ("ammunition", limits.MAX_SHORT_TEXT),
             ("discipline", limits.MAX_SHORT_TEXT),
             ("grouping_note", limits.MAX_SHORT_TEXT),
             ("notes", limits.MAX_NOTE),
-        ):
-            object.__setattr__(self, name, clean_text(name, getattr(self, name), max_len=max_len))
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -338,15 +344,15 @@ class SessionSpec:
             object.__setattr__(self, "status", SessionStatus(self.status))
         except ValueError:
             raise InvalidInput("status", "must be draft or saved") from None
-        for name, max_len in (
+        _clean_fields(
+            self,
             ("club", limits.MAX_SHORT_TEXT),
             ("location", limits.MAX_SHORT_TEXT),
             ("weather", limits.MAX_SHORT_TEXT),
             ("ammunition_brand", limits.MAX_SHORT_TEXT),
             ("notes", limits.MAX_NOTE),
             ("reflection", limits.MAX_NOTE),
-        ):
-            object.__setattr__(self, name, clean_text(name, getattr(self, name), max_len=max_len))
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,14 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from aimtrack.storage.engine import Database
 from aimtrack.storage.tables import (
-    AttachmentRow,
     EntryRow,
     JobRow,
     ReflectionRow,
     SessionRow,
     WeaponRow,
 )
-from tests.factories import SHA, Seeded, seed_user
+from tests.factories import Seeded, attachment_row, seed_user
 
 Build = Callable[[AsyncSession, Seeded, Seeded], Awaitable[None]]
 
@@ -67,43 +66,19 @@ VIOLATIONS: dict[str, Build] = {
     ),
     "attachment with two owners": lambda db, a, b: _add(
         db,
-        AttachmentRow(
-            user_id=a.user_id,
-            session_id=a.session,
-            weapon_id=a.weapon_used,
-            path="x/two.jpg",
-            mime="image/jpeg",
-            size_bytes=1,
-            sha256=SHA,
-        ),
+        attachment_row(a, "x/two.jpg", session_id=a.session, weapon_id=a.weapon_used),
     ),
     "attachment with no owner": lambda db, a, b: _add(
         db,
-        AttachmentRow(
-            user_id=a.user_id, path="x/none.jpg", mime="image/jpeg", size_bytes=1, sha256=SHA
-        ),
+        attachment_row(a, "x/none.jpg"),
     ),
     "attachment on another user's session": lambda db, a, b: _add(
         db,
-        AttachmentRow(
-            user_id=a.user_id,
-            session_id=b.session,
-            path="x/b.jpg",
-            mime="image/jpeg",
-            size_bytes=1,
-            sha256=SHA,
-        ),
+        attachment_row(a, "x/b.jpg", session_id=b.session),
     ),
     "attachment of a forbidden type": lambda db, a, b: _add(
         db,
-        AttachmentRow(
-            user_id=a.user_id,
-            session_id=a.session,
-            path="x/e.exe",
-            mime="application/x-msdownload",
-            size_bytes=1,
-            sha256=SHA,
-        ),
+        attachment_row(a, "x/e.exe", session_id=a.session, mime="application/x-msdownload"),
     ),
     "session ending before it starts": lambda db, a, b: _add(
         db,

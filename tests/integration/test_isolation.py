@@ -42,7 +42,7 @@ from aimtrack.storage.repos import (
     WeaponRepo,
 )
 from aimtrack.storage.tables import Base, UserRow
-from tests.factories import SHA, Seeded, seed_user
+from tests.factories import Seeded, attachment_spec, seed_user
 
 Attack = Callable[[Any, Seeded, Seeded], Awaitable[Any]]
 Check = Callable[[Any, Seeded, Seeded], bool]
@@ -80,14 +80,7 @@ def _spec_session() -> SessionSpec:
 
 
 def _attach(owner: AttachmentOwner, owner_id: int) -> AttachmentSpec:
-    return AttachmentSpec(
-        owner=owner,
-        owner_id=owner_id,
-        path=f"attachments/b/{owner}-{owner_id}.jpg",
-        mime="image/jpeg",
-        size_bytes=10,
-        sha256=SHA,
-    )
+    return attachment_spec(owner, owner_id, f"attachments/b/{owner}-{owner_id}.jpg")
 
 
 async def _all_raise(*calls: Awaitable[Any]) -> None:

@@ -12,7 +12,6 @@ from aimtrack.core.model import (
     AIAudit,
     AIStatus,
     AttachmentOwner,
-    AttachmentSpec,
     ConversationState,
     EntrySpec,
     MessageRole,
@@ -32,7 +31,7 @@ from aimtrack.storage.repos import (
     UserDirectory,
     WeaponRepo,
 )
-from tests.factories import SHA
+from tests.factories import attachment_spec
 
 
 async def _user(db: Database, telegram_id: int = 42) -> int:
@@ -91,14 +90,7 @@ async def test_deleting_an_unused_weapon_returns_its_files_and_unlinks_coach_thr
     lg = await _weapon(db, uid, "Walther LG")
     async with db.transaction() as session:
         await AttachmentRepo(session, uid).add(
-            AttachmentSpec(
-                owner=AttachmentOwner.WEAPON,
-                owner_id=lg,
-                path="w/lg.jpg",
-                mime="image/jpeg",
-                size_bytes=5,
-                sha256=SHA,
-            )
+            attachment_spec(AttachmentOwner.WEAPON, lg, "w/lg.jpg")
         )
         thread = await CoachRepo(session, uid).start_thread(title="LG grip?", weapon_id=lg)
     async with db.transaction() as session:
@@ -198,14 +190,7 @@ async def test_entries_can_be_added_changed_and_removed(db: Database) -> None:
             first.id, EntrySpec(weapon_id=cz, distance_m=25, shots=6, score=50)
         )
         await AttachmentRepo(session, uid).add(
-            AttachmentSpec(
-                owner=AttachmentOwner.ENTRY,
-                owner_id=second.id,
-                path="e/2.png",
-                mime="image/png",
-                size_bytes=9,
-                sha256=SHA,
-            )
+            attachment_spec(AttachmentOwner.ENTRY, second.id, "e/2.png", mime="image/png")
         )
         removed = await sessions.delete_entry(second.id)
         loaded = await sessions.get(created.id)
@@ -229,16 +214,7 @@ async def test_deleting_a_session_removes_entries_reflection_and_returns_files(
             (AttachmentOwner.SESSION, created.id, "s/1.jpg"),
             (AttachmentOwner.ENTRY, created.entries[0].id, "s/2.jpg"),
         ):
-            await files.add(
-                AttachmentSpec(
-                    owner=owner,
-                    owner_id=owner_id,
-                    path=path,
-                    mime="image/jpeg",
-                    size_bytes=1,
-                    sha256=SHA,
-                )
-            )
+            await files.add(attachment_spec(owner, owner_id, path))
         await AIRepo(session, uid).save_reflection(
             created.id, audit=AIAudit(status=AIStatus.PENDING)
         )

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+from typing import Any, TypeVar
+
 from aimtrack.core.model import AIAudit, Reflection, WeaponInsight
 from aimtrack.storage.repos.base import UserScopedRepo, to_domain
 from aimtrack.storage.tables import (
@@ -12,24 +15,16 @@ from aimtrack.storage.tables import (
     WeaponRow,
 )
 
+AIRowT = TypeVar("AIRowT", ReflectionRow, WeaponInsightRow)
+
 
 def _audit(row: AIAuditColumns) -> AIAudit:
     return to_domain(AIAudit, row)
 
 
-def _apply_audit(row: AIAuditColumns, audit: AIAudit) -> None:
-    row.status = audit.status
-    row.provider = audit.provider
-    row.model = audit.model
-    row.error = audit.error
-    row.generated_at = audit.generated_at
-
-
 class AIRepo(UserScopedRepo):
     async def reflection(self, session_id: int) -> Reflection | None:
-        row = await self.db.scalar(
-            self._mine(ReflectionRow).where(ReflectionRow.session_id == session_id)
-        )
+        row = await self._result(ReflectionRow, "session_id", session_id)
         return None if row is None else to_domain(Reflection, row, audit=_audit(row))
 
     async def save_reflection(
@@ -44,22 +39,20 @@ class AIRepo(UserScopedRepo):
     ) -> Reflection:
         """Create or replace the one reflection of a session."""
         await self._owned(SessionRow, session_id, "session")
-        row = await self.db.scalar(
-            self._mine(ReflectionRow).where(ReflectionRow.session_id == session_id)
+        row = await self._put(
+            ReflectionRow,
+            "session_id",
+            session_id,
+            audit,
+            summary=summary,
+            went_well=went_well,
+            needs_improvement=needs_improvement,
+            next_focus=next_focus,
         )
-        if row is None:
-            row = ReflectionRow(user_id=self.user_id, session_id=session_id)
-            self.db.add(row)
-        row.summary, row.went_well = summary, went_well
-        row.needs_improvement, row.next_focus = needs_improvement, next_focus
-        _apply_audit(row, audit)
-        await self.db.flush()
         return to_domain(Reflection, row, audit=_audit(row))
 
     async def weapon_insight(self, weapon_id: int) -> WeaponInsight | None:
-        row = await self.db.scalar(
-            self._mine(WeaponInsightRow).where(WeaponInsightRow.weapon_id == weapon_id)
-        )
+        row = await self._result(WeaponInsightRow, "weapon_id", weapon_id)
         return None if row is None else to_domain(WeaponInsight, row, audit=_audit(row))
 
     async def save_weapon_insight(
@@ -73,17 +66,30 @@ class AIRepo(UserScopedRepo):
     ) -> WeaponInsight:
         """Create or replace the one insight of a weapon."""
         await self._owned(WeaponRow, weapon_id, "weapon")
-        row = await self.db.scalar(
-            self._mine(WeaponInsightRow).where(WeaponInsightRow.weapon_id == weapon_id)
+        row = await self._put(
+            WeaponInsightRow,
+            "weapon_id",
+            weapon_id,
+            audit,
+            trends=trends,
+            typical_issues=typical_issues,
+            recommendations=recommendations,
         )
-        if row is None:
-            row = WeaponInsightRow(user_id=self.user_id, weapon_id=weapon_id)
-            self.db.add(row)
-        row.trends, row.typical_issues, row.recommendations = (
-            trends,
-            typical_issues,
-            recommendations,
-        )
-        _apply_audit(row, audit)
-        await self.db.flush()
         return to_domain(WeaponInsight, row, audit=_audit(row))
+
+    async def _result(self, row_type: type[AIRowT], key: str, ident: int) -> AIRowT | None:
+        return await self.db.scalar(self._mine(row_type).where(getattr(row_type, key) == ident))
+
+    async def _put(
+        self, row_type: type[AIRowT], key: str, ident: int, audit: AIAudit, **texts: Any
+    ) -> AIRowT:
+        """Upsert the one AI row keyed by ``key`` (unique per parent); the caller checked the
+        parent belongs to this user."""
+        row = await self._result(row_type, key, ident)
+        if row is None:
+            row = row_type(user_id=self.user_id, **{key: ident})
+            self.db.add(row)
+        for name, value in {**texts, **asdict(audit)}.items():
+            setattr(row, name, value)
+        await self.db.flush()
+        return row
