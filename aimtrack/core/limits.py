@@ -4,6 +4,8 @@ from typing import Final
 
 MIN_DISTANCE_M: Final = 1
 MAX_DISTANCE_M: Final = 2000
+# Row ids are 32-bit on PostgreSQL; anything outside 1..MAX_ROW_ID cannot be a row.
+MAX_ROW_ID: Final = 2**31 - 1
 MAX_SHOTS: Final = 10_000
 # Decimal scoring tops out at 10.9 a shot (ISSF); no discipline we serve scores more.
 MAX_SCORE_PER_SHOT: Final = 10.9

@@ -99,10 +99,17 @@ def clean_text(name: str, value: str | None, *, max_len: int, required: bool = F
     return text
 
 
-def _required_text(name: str, value: str | None, *, max_len: int) -> str:
+def required_text(name: str, value: str | None, *, max_len: int) -> str:
     text = clean_text(name, value, max_len=max_len, required=True)
     assert text is not None  # noqa: S101 - guaranteed by required=True
     return text
+
+
+def is_row_id(value: object) -> bool:
+    """Whether ``value`` can be a row id at all (forged callback data can hold any number)."""
+    return (
+        isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= limits.MAX_ROW_ID
+    )
 
 
 def _clean_fields(spec: object, *limits_by_field: tuple[str, int]) -> None:
@@ -166,7 +173,7 @@ class ProfileSpec:
         object.__setattr__(
             self,
             "display_name",
-            _required_text("display_name", self.display_name, max_len=limits.MAX_NAME),
+            required_text("display_name", self.display_name, max_len=limits.MAX_NAME),
         )
         try:
             object.__setattr__(self, "language", Language(self.language))
@@ -230,7 +237,7 @@ class WeaponSpec:
     licensed: bool = True  # on the shooter's licence (WM-4); False for club or borrowed guns
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "name", _required_text("name", self.name, max_len=limits.MAX_NAME))
+        object.__setattr__(self, "name", required_text("name", self.name, max_len=limits.MAX_NAME))
         try:
             object.__setattr__(self, "weapon_type", WeaponType(self.weapon_type))
         except ValueError:
@@ -282,7 +289,7 @@ class EntrySpec:
     notes: str | None = None
 
     def __post_init__(self) -> None:
-        _whole("weapon_id", self.weapon_id, low=1, high=2**63 - 1)
+        _whole("weapon_id", self.weapon_id, low=1, high=limits.MAX_ROW_ID)
         _whole("distance_m", self.distance_m, low=limits.MIN_DISTANCE_M, high=limits.MAX_DISTANCE_M)
         _whole("shots", self.shots, low=1, high=limits.MAX_SHOTS)
         score = parse_score(self.score)
@@ -391,7 +398,7 @@ class AttachmentSpec:
             object.__setattr__(self, "owner", AttachmentOwner(self.owner))
         except ValueError:
             raise InvalidInput("owner", "must be session, entry or weapon") from None
-        _whole("owner_id", self.owner_id, low=1, high=2**63 - 1)
+        _whole("owner_id", self.owner_id, low=1, high=limits.MAX_ROW_ID)
         if self.mime not in ALLOWED_ATTACHMENT_MIME:
             raise InvalidInput("mime", "must be a JPEG, PNG or WEBP image or a PDF")
         _whole("size_bytes", self.size_bytes, low=1, high=limits.MAX_ATTACHMENT_BYTES)

@@ -8,7 +8,9 @@ SQLite is opened for a small server that must not lose a logged session:
 * ``busy_timeout``: a second writer waits instead of failing at once;
 * SQLAlchemy, not the driver, emits ``BEGIN IMMEDIATE``: the write lock is taken at the
   start, so a read-then-write transaction waits for the busy timeout instead of failing
-  with ``SQLITE_BUSY`` halfway, and DDL in migrations is transactional.
+  with ``SQLITE_BUSY`` halfway, and DDL in migrations is transactional. Read-only work
+  (``Database.transaction(read_only=True)``, ``ping``) begins ``DEFERRED`` instead and never
+  waits for a writer: in WAL mode readers see the last committed state.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+READ_ONLY = {"sqlite_begin": "DEFERRED"}  # execution options for a read-only transaction
 SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
     "PRAGMA synchronous=FULL",
@@ -38,12 +41,13 @@ SQLITE_PRAGMAS = (
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
-    """An async engine for ``url``; for a SQLite file its folder is created if missing."""
+    """An async engine for ``url``; for a SQLite file its folder is created (0700) if missing."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
         if database and database != ":memory:" and not database.startswith("file:"):
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+            # A folder we create holds weapon registers: private to the service's user.
+            Path(database).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         engine = create_async_engine(url, **kwargs)
         _configure_sqlite(engine)
         return engine
@@ -63,7 +67,11 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        mode = connection.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+        if mode not in {"IMMEDIATE", "DEFERRED"}:
+            msg = f"unknown sqlite_begin mode {mode!r}"
+            raise ValueError(msg)
+        connection.exec_driver_sql(f"BEGIN {mode}")
 
 
 def redact_url(url: str) -> str:
@@ -83,15 +91,22 @@ class Database:
         return cls(create_engine(url, **kwargs))
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """Commit when the block ends normally, roll back when it raises."""
+    async def transaction(self, *, read_only: bool = False) -> AsyncIterator[AsyncSession]:
+        """Commit when the block ends normally, roll back when it raises.
+
+        ``read_only`` transactions do not take SQLite's write lock, so a long read (an
+        export, a health check) neither waits for nor blocks a writer.
+        """
         async with self._sessions() as session, session.begin():
+            if read_only:
+                await session.connection(execution_options=READ_ONLY)
             yield session
 
     async def ping(self) -> bool:
         """True when the database answers a trivial query."""
         try:
             async with self.engine.connect() as connection:
+                await connection.execution_options(**READ_ONLY)
                 await connection.execute(sa.text("SELECT 1"))
         except (sa.exc.SQLAlchemyError, OSError):
             return False

@@ -2,10 +2,17 @@
 
 ``env.py`` picks up the connection from ``Config.attributes``; outside AimTrack (a developer
 running ``alembic`` by hand) it builds its own engine from the settings.
+
+On SQLite, batch mode changes a table by copying it and dropping the original. With foreign
+keys enforced, that drop would cascade and silently delete child rows, and SQLite ignores
+``PRAGMA foreign_keys`` inside a transaction. So the pragma is switched off on the raw
+connection *before* the migration's transaction begins, ``PRAGMA foreign_key_check`` must come
+back empty before it commits, and the pragma is switched on again afterwards.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from importlib.resources import files
 from pathlib import Path
 
@@ -14,41 +21,75 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from aimtrack.storage.engine import READ_ONLY
 
 MIGRATIONS = Path(str(files("aimtrack.storage") / "migrations"))
 
 
-def alembic_config() -> Config:
+class MigrationError(RuntimeError):
+    """A migration would leave the database inconsistent; nothing was committed."""
+
+
+def alembic_config(script_location: Path = MIGRATIONS) -> Config:
     config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("script_location", str(script_location))
     return config
 
 
-def head_revision() -> str | None:
-    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+def head_revision(script_location: Path = MIGRATIONS) -> str | None:
+    return ScriptDirectory.from_config(alembic_config(script_location)).get_current_head()
 
 
-async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
-    await _run(engine, lambda config: command.upgrade(config, revision))
+async def upgrade(
+    engine: AsyncEngine, revision: str = "head", *, script_location: Path = MIGRATIONS
+) -> None:
+    await _run(engine, script_location, lambda config: command.upgrade(config, revision))
 
 
-async def downgrade(engine: AsyncEngine, revision: str) -> None:
-    await _run(engine, lambda config: command.downgrade(config, revision))
+async def downgrade(
+    engine: AsyncEngine, revision: str, *, script_location: Path = MIGRATIONS
+) -> None:
+    await _run(engine, script_location, lambda config: command.downgrade(config, revision))
 
 
 async def current_revision(engine: AsyncEngine) -> str | None:
     async with engine.connect() as connection:
+        await connection.execution_options(**READ_ONLY)
         return await connection.run_sync(
             lambda sync: MigrationContext.configure(sync).get_current_revision()
         )
 
 
-async def _run(engine: AsyncEngine, action: object) -> None:
+async def _run(
+    engine: AsyncEngine, script_location: Path, action: Callable[[Config], None]
+) -> None:
     def apply(connection: Connection) -> None:
-        config = alembic_config()
+        config = alembic_config(script_location)
         config.attributes["connection"] = connection
-        action(config)  # type: ignore[operator]
+        action(config)
+        if connection.dialect.name == "sqlite":
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                msg = f"migration left rows without their parent: {broken[:5]}; rolled back"
+                raise MigrationError(msg)
 
-    async with engine.begin() as connection:
-        await connection.run_sync(apply)
+    async with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            await _sqlite_foreign_keys(connection, enabled=False)
+        try:
+            async with connection.begin():
+                await connection.run_sync(apply)
+        finally:
+            if sqlite:
+                await _sqlite_foreign_keys(connection, enabled=True)
+
+
+async def _sqlite_foreign_keys(connection: AsyncConnection, *, enabled: bool) -> None:
+    """Set the pragma outside any transaction, on the driver connection itself."""
+    raw = await connection.get_raw_connection()
+    driver = raw.driver_connection
+    assert driver is not None  # noqa: S101 - an open pooled connection always has one
+    await driver.execute(f"PRAGMA foreign_keys={'ON' if enabled else 'OFF'}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import stat
 from typing import Any
 
 import pytest
@@ -122,3 +123,4 @@ async def test_sqlite_data_dir_is_created(tmp_path: Any) -> None:
     finally:
         await engine.dispose()
     assert target.exists()
+    assert stat.S_IMODE(target.parent.stat().st_mode) == 0o700

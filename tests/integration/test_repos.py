@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from aimtrack.core.errors import InvalidInput, NotFound, WeaponInUse
 from aimtrack.core.model import (
@@ -368,3 +371,139 @@ async def test_user_directory_allow_deny_and_register(db: Database) -> None:
         "nl",
         "Europe/Amsterdam",
     )
+
+
+BAD_IDS = [0, -1, 2**31, 2**63, True]
+ID_CALLS = {
+    "WeaponRepo.get": lambda s, u, i: WeaponRepo(s, u).get(i),
+    "WeaponRepo.update": lambda s, u, i: WeaponRepo(s, u).update(i, WeaponSpec(name="x")),
+    "WeaponRepo.retire": lambda s, u, i: WeaponRepo(s, u).retire(i, on=date(2026, 1, 1)),
+    "WeaponRepo.reactivate": lambda s, u, i: WeaponRepo(s, u).reactivate(i),
+    "WeaponRepo.delete": lambda s, u, i: WeaponRepo(s, u).delete(i),
+    "SessionRepo.get": lambda s, u, i: SessionRepo(s, u).get(i),
+    "SessionRepo.update": lambda s, u, i: SessionRepo(s, u).update(
+        i, SessionSpec(occurred_on=date(2026, 1, 1))
+    ),
+    "SessionRepo.delete": lambda s, u, i: SessionRepo(s, u).delete(i),
+    "SessionRepo.add_entry": lambda s, u, i: SessionRepo(s, u).add_entry(
+        i, EntrySpec(weapon_id=1, distance_m=25, shots=5)
+    ),
+    "SessionRepo.update_entry": lambda s, u, i: SessionRepo(s, u).update_entry(
+        i, EntrySpec(weapon_id=1, distance_m=25, shots=5)
+    ),
+    "SessionRepo.delete_entry": lambda s, u, i: SessionRepo(s, u).delete_entry(i),
+    "AttachmentRepo.get": lambda s, u, i: AttachmentRepo(s, u).get(i),
+    "AttachmentRepo.delete": lambda s, u, i: AttachmentRepo(s, u).delete(i),
+    "AIRepo.save_reflection": lambda s, u, i: AIRepo(s, u).save_reflection(
+        i, audit=AIAudit(status=AIStatus.PENDING)
+    ),
+    "AIRepo.save_weapon_insight": lambda s, u, i: AIRepo(s, u).save_weapon_insight(
+        i, audit=AIAudit(status=AIStatus.PENDING)
+    ),
+    "CoachRepo.get_thread": lambda s, u, i: CoachRepo(s, u).get_thread(i),
+    "CoachRepo.start_thread": lambda s, u, i: CoachRepo(s, u).start_thread(title="t", weapon_id=i),
+    "CoachRepo.add_message": lambda s, u, i: CoachRepo(s, u).add_message(
+        i, role=MessageRole.USER, content="x"
+    ),
+    "CoachRepo.messages": lambda s, u, i: CoachRepo(s, u).messages(i),
+}
+EMPTY_CALLS = {
+    "AIRepo.reflection": lambda s, u, i: AIRepo(s, u).reflection(i),
+    "AIRepo.weapon_insight": lambda s, u, i: AIRepo(s, u).weapon_insight(i),
+    "AttachmentRepo.list_for": lambda s, u, i: AttachmentRepo(s, u).list_for(
+        AttachmentOwner.SESSION, i
+    ),
+}
+
+
+@pytest.mark.parametrize("bad_id", BAD_IDS, ids=repr)
+async def test_ids_that_cannot_exist_are_simply_not_found(db: Database, bad_id: int) -> None:
+    """Forged callback data can carry any number; none may reach the database as an error."""
+    uid = await _user(db)
+    for name, call in ID_CALLS.items():
+        async with db.transaction() as session:
+            try:
+                result = await call(session, uid, bad_id)
+            except NotFound:
+                continue
+        pytest.fail(f"{name}({bad_id!r}) returned {result!r} instead of raising NotFound")
+    for name, call in EMPTY_CALLS.items():
+        async with db.transaction() as session:
+            assert await call(session, uid, bad_id) in (None, []), name
+
+
+@pytest.mark.parametrize("bad_id", [0, 2**31, 2**40])
+def test_specs_refuse_ids_that_cannot_exist(bad_id: int) -> None:
+    with pytest.raises(InvalidInput, match="weapon_id"):
+        EntrySpec(weapon_id=bad_id, distance_m=25, shots=5)
+    with pytest.raises(InvalidInput, match="owner_id"):
+        attachment_spec(AttachmentOwner.SESSION, bad_id, "attachments/x.jpg")
+
+
+async def _racing(
+    db: Database, write: Callable[[AsyncSession], Awaitable[object]]
+) -> tuple[object, object]:
+    """Run ``write`` twice at once: the second starts while the first's transaction is open.
+
+    Without an atomic upsert, the second reads "no row", then fails on the unique key as soon
+    as the first commits (PostgreSQL); SQLite makes it wait at BEGIN IMMEDIATE instead.
+    """
+
+    async def in_own_transaction() -> object:
+        async with db.transaction() as session:
+            return await write(session)
+
+    async with db.transaction() as session:
+        first = await write(session)
+        second = asyncio.create_task(in_own_transaction())
+        await asyncio.sleep(0.3)  # let the second transaction reach its insert and wait there
+    return first, await second
+
+
+async def test_two_saves_of_one_conversation_at_once_both_succeed(db: Database) -> None:
+    uid = await _user(db)
+    state = ConversationState(transport="telegram", chat_id="9", flow="session", step="club")
+    await _racing(db, lambda session: ConversationRepo(session, uid).save(state))
+    async with db.transaction() as session:
+        loaded = await ConversationRepo(session, uid).load("telegram", "9")
+    assert loaded is not None
+    assert loaded.step == "club"
+
+
+async def test_two_first_contacts_of_one_person_make_one_user(db: Database) -> None:
+    first, second = await _racing(
+        db, lambda session: UserDirectory(session).register("telegram", "31337", allowed=False)
+    )
+    assert first.user_id == second.user_id  # type: ignore[attr-defined]
+    async with db.transaction() as session:
+        assert len(await UserDirectory(session).list_users()) == 1
+
+
+async def test_two_workers_saving_one_reflection_leave_one_row(db: Database) -> None:
+    uid = await _user(db)
+    cz = await _weapon(db, uid)
+    async with db.transaction() as session:
+        created = await SessionRepo(session, uid).create(
+            SessionSpec(occurred_on=date(2026, 11, 1)),
+            [EntrySpec(weapon_id=cz, distance_m=25, shots=5)],
+        )
+    await _racing(
+        db,
+        lambda session: AIRepo(session, uid).save_reflection(
+            created.id, audit=AIAudit(status=AIStatus.SUCCEEDED), summary="done"
+        ),
+    )
+    async with db.transaction() as session:
+        reflection = await AIRepo(session, uid).reflection(created.id)
+    assert reflection is not None
+    assert reflection.summary == "done"
+
+
+async def test_health_ping_does_not_wait_for_a_writer(db: Database) -> None:
+    """A read-only ping answers while another transaction holds SQLite's write lock."""
+    uid = await _user(db)
+    async with db.transaction() as session:
+        await WeaponRepo(session, uid).add(WeaponSpec(name="held"))
+        assert await db.ping() is True
+    async with db.transaction(read_only=True) as session:
+        assert [w.name for w in await WeaponRepo(session, uid).list_weapons()] == ["held"]

@@ -5,14 +5,16 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any, TypeVar
 
-from aimtrack.core.model import AIAudit, Reflection, WeaponInsight
-from aimtrack.storage.repos.base import UserScopedRepo, to_domain
+from aimtrack.core.errors import NotFound
+from aimtrack.core.model import AIAudit, Reflection, WeaponInsight, is_row_id
+from aimtrack.storage.repos.base import UserScopedRepo, to_domain, upsert
 from aimtrack.storage.tables import (
     AIAuditColumns,
     ReflectionRow,
     SessionRow,
     WeaponInsightRow,
     WeaponRow,
+    utcnow,
 )
 
 AIRowT = TypeVar("AIRowT", ReflectionRow, WeaponInsightRow)
@@ -78,18 +80,27 @@ class AIRepo(UserScopedRepo):
         return to_domain(WeaponInsight, row, audit=_audit(row))
 
     async def _result(self, row_type: type[AIRowT], key: str, ident: int) -> AIRowT | None:
-        return await self.db.scalar(self._mine(row_type).where(getattr(row_type, key) == ident))
+        if not is_row_id(ident):
+            return None
+        return await self.db.scalar(
+            self._mine(row_type)
+            .where(getattr(row_type, key) == ident)
+            .execution_options(populate_existing=True)
+        )
 
     async def _put(
         self, row_type: type[AIRowT], key: str, ident: int, audit: AIAudit, **texts: Any
     ) -> AIRowT:
         """Upsert the one AI row keyed by ``key`` (unique per parent); the caller checked the
         parent belongs to this user."""
+        changes = {**texts, **asdict(audit), "updated_at": utcnow()}
+        insert = upsert(self.db, row_type).values(user_id=self.user_id, **{key: ident}, **changes)
+        await self.db.execute(
+            insert.on_conflict_do_update(
+                index_elements=[key], set_=changes, where=row_type.user_id == self.user_id
+            )
+        )
         row = await self._result(row_type, key, ident)
-        if row is None:
-            row = row_type(user_id=self.user_id, **{key: ident})
-            self.db.add(row)
-        for name, value in {**texts, **asdict(audit)}.items():
-            setattr(row, name, value)
-        await self.db.flush()
+        if row is None:  # the key belongs to another user: impossible by the composite FK
+            raise NotFound(key, ident)
         return row

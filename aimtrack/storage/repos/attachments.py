@@ -7,7 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from aimtrack.core.model import Attachment, AttachmentOwner, AttachmentSpec
+from aimtrack.core.model import Attachment, AttachmentOwner, AttachmentSpec, is_row_id
 from aimtrack.storage.repos.base import UserScopedRepo, to_domain
 from aimtrack.storage.tables import AttachmentRow, EntryRow, Owned, SessionRow, WeaponRow
 
@@ -49,6 +49,8 @@ class AttachmentRepo(UserScopedRepo):
         return _attachment(await self._owned(AttachmentRow, attachment_id, "attachment"))
 
     async def list_for(self, owner: AttachmentOwner, owner_id: int) -> list[Attachment]:
+        if not is_row_id(owner_id):
+            return []
         column = getattr(AttachmentRow, _OWNER_TABLES[AttachmentOwner(owner)][1])
         rows = await self.db.scalars(
             self._mine(AttachmentRow).where(column == owner_id).order_by(AttachmentRow.id)

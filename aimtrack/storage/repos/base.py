@@ -6,10 +6,12 @@ from dataclasses import fields
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aimtrack.core.errors import NotFound
-from aimtrack.storage.tables import Owned
+from aimtrack.core.model import is_row_id
+from aimtrack.storage.tables import Base, Owned
 
 RowT = TypeVar("RowT", bound=Owned)
 DomainT = TypeVar("DomainT")
@@ -31,16 +33,30 @@ class UserScopedRepo:
         return sa.select(row_type).where(row_type.user_id == self.user_id)
 
     async def _owned(self, row_type: type[RowT], ident: int, kind: str) -> RowT:
+        if not is_row_id(ident):
+            raise NotFound(kind, ident)
         row = await self.db.scalar(self._mine(row_type).where(row_type.id == ident))
         if row is None:
             raise NotFound(kind, ident)
         return row
 
     async def _owns(self, row_type: type[RowT], ident: int) -> bool:
+        if not is_row_id(ident):
+            return False
         found = await self.db.scalar(
             sa.select(row_type.id).where(row_type.user_id == self.user_id, row_type.id == ident)
         )
         return found is not None
+
+
+def upsert(db: AsyncSession, table: type[Base]) -> Any:
+    """``INSERT`` with ``ON CONFLICT`` for the dialect in use (SQLite and PostgreSQL both have it).
+
+    A read-then-insert races on PostgreSQL (two transactions both see no row, one fails on the
+    unique key); the database's own upsert does not.
+    """
+    module = postgresql if db.get_bind().dialect.name == "postgresql" else sqlite
+    return module.insert(table)
 
 
 def to_domain(cls: type[DomainT], row: object, **overrides: Any) -> DomainT:

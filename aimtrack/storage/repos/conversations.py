@@ -8,9 +8,9 @@ import sqlalchemy as sa
 
 from aimtrack.core import limits
 from aimtrack.core.errors import InvalidInput
-from aimtrack.core.model import ConversationState, clean_text
-from aimtrack.storage.repos.base import UserScopedRepo, to_domain
-from aimtrack.storage.tables import ConversationRow
+from aimtrack.core.model import ConversationState, required_text
+from aimtrack.storage.repos.base import UserScopedRepo, to_domain, upsert
+from aimtrack.storage.tables import ConversationRow, utcnow
 
 
 class ConversationRepo(UserScopedRepo):
@@ -19,23 +19,29 @@ class ConversationRepo(UserScopedRepo):
         return None if row is None else to_domain(ConversationState, row)
 
     async def save(self, state: ConversationState) -> ConversationState:
-        """Store the state after a step (create or replace); survives a restart."""
-        flow = clean_text("flow", state.flow, max_len=limits.MAX_FLOW_NAME, required=True)
-        step = clean_text("step", state.step, max_len=limits.MAX_FLOW_NAME, required=True)
+        """Store the state after a step (create or replace, atomically); survives a restart."""
+        transport = required_text("transport", state.transport, max_len=limits.MAX_TRANSPORT)
+        chat_id = required_text("chat_id", state.chat_id, max_len=limits.MAX_CHAT_ID)
+        flow = required_text("flow", state.flow, max_len=limits.MAX_FLOW_NAME)
+        step = required_text("step", state.step, max_len=limits.MAX_FLOW_NAME)
         try:
             size = len(json.dumps(state.draft, ensure_ascii=False).encode())
         except (TypeError, ValueError):
             raise InvalidInput("draft", "must be plain JSON data") from None
         if size > limits.MAX_DRAFT_BYTES:
             raise InvalidInput("draft", f"is larger than {limits.MAX_DRAFT_BYTES} bytes")
-        row = await self.db.scalar(self._query(state.transport, state.chat_id))
-        if row is None:
-            row = ConversationRow(
-                user_id=self.user_id, transport=state.transport, chat_id=state.chat_id
+        changes = {"flow": flow, "step": step, "draft": dict(state.draft), "updated_at": utcnow()}
+        insert = upsert(self.db, ConversationRow).values(
+            user_id=self.user_id, transport=transport, chat_id=chat_id, **changes
+        )
+        await self.db.execute(
+            insert.on_conflict_do_update(
+                index_elements=["user_id", "transport", "chat_id"], set_=changes
             )
-            self.db.add(row)
-        row.flow, row.step, row.draft = flow or "", step or "", dict(state.draft)
-        await self.db.flush()
+        )
+        row = await self.db.scalar(
+            self._query(transport, chat_id).execution_options(populate_existing=True)
+        )
         return to_domain(ConversationState, row)
 
     async def clear(self, transport: str, chat_id: str) -> bool:

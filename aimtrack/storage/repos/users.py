@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aimtrack.core import limits
@@ -79,16 +80,25 @@ class UserDirectory:
     async def _create(
         self, transport: str, external_id: str, *, display_name: str | None, allowed: bool
     ) -> UserRow:
+        """Create the user and identity; if a concurrent first contact won, use theirs."""
         row = UserRow(
             display_name=_name(display_name) if display_name else "",
             language=self.defaults.language,
             timezone=self.defaults.timezone,
             is_allowed=allowed,
         )
-        self.db.add(row)
-        await self.db.flush()
-        self.db.add(IdentityRow(user_id=row.id, transport=transport, external_id=external_id))
-        await self.db.flush()
+        try:
+            async with self.db.begin_nested():
+                self.db.add(row)
+                await self.db.flush()
+                self.db.add(
+                    IdentityRow(user_id=row.id, transport=transport, external_id=external_id)
+                )
+        except IntegrityError:
+            existing = await self._user_by_identity(transport, external_id)
+            if existing is None:
+                raise
+            return existing
         return row
 
     async def _user_by_identity(self, transport: str, external_id: str) -> UserRow | None:

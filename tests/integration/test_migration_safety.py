@@ -1,0 +1,133 @@
+"""Migrations keep the data they find: the next migration of a seeded database loses nothing.
+
+Batch mode on SQLite rebuilds a table (copy, drop, rename). If foreign keys were enforced
+during that drop, the cascade would silently delete children; these tests add such a
+migration on top of the real ones and check every row survives.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from aimtrack.storage import migrate
+from aimtrack.storage.engine import Database
+from tests.conftest import BlankDatabase
+from tests.factories import seed_user
+
+COUNTED = (
+    "users",
+    "weapons",
+    "sessions",
+    "session_weapon_entries",
+    "attachments",
+    "ai_reflections",
+    "ai_weapon_insights",
+    "coach_threads",
+    "coach_messages",
+    "conversation_states",
+)
+
+REBUILD_SESSIONS = """
+import sqlalchemy as sa
+from alembic import op
+
+revision = "9001"
+down_revision = "{head}"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("sessions", recreate="auto") as batch_op:
+        batch_op.alter_column("weather", type_=sa.String(length=300))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("sessions", recreate="auto") as batch_op:
+        batch_op.alter_column("weather", type_=sa.String(length=200))
+"""
+
+ORPHAN_ENTRIES = """
+from alembic import op
+
+revision = "9001"
+down_revision = "{head}"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.execute("DELETE FROM weapons")
+
+
+def downgrade() -> None:
+    pass
+"""
+
+
+def _scripts(tmp_path: Path, body: str) -> Path:
+    """The real migrations plus one more on top."""
+    location = tmp_path / "migrations"
+    shutil.copytree(migrate.MIGRATIONS, location, ignore=shutil.ignore_patterns("__pycache__"))
+    head = migrate.head_revision()
+    (location / "versions" / "9001_test.py").write_text(body.replace("{head}", str(head)))
+    return location
+
+
+async def _counts(database: Database) -> dict[str, int]:
+    async with database.transaction(read_only=True) as session:
+        return {
+            table: int(await session.scalar(sa.text(f"SELECT count(*) FROM {table}")) or 0)  # noqa: S608
+            for table in COUNTED
+        }
+
+
+async def _seeded(url: str) -> Database:
+    database = Database.from_url(url)
+    await migrate.upgrade(database.engine)
+    async with database.transaction() as session:
+        await seed_user(session, telegram_id=1, marker="A")
+        await seed_user(session, telegram_id=2, marker="B")
+    return database
+
+
+async def test_rebuilding_a_parent_table_keeps_every_child_row(
+    blank_database: BlankDatabase, tmp_path: Path
+) -> None:
+    database = await _seeded(blank_database.url)
+    scripts = _scripts(tmp_path, REBUILD_SESSIONS)
+    try:
+        before = await _counts(database)
+        assert all(before.values())
+        await migrate.upgrade(database.engine, script_location=scripts)
+        assert await migrate.current_revision(database.engine) == "9001"
+        assert await _counts(database) == before
+        await migrate.downgrade(database.engine, "-1", script_location=scripts)
+        assert await _counts(database) == before
+        if blank_database.backend == "sqlite":
+            async with database.engine.connect() as connection:
+                enforced = (await connection.exec_driver_sql("PRAGMA foreign_keys")).scalar()
+            assert enforced == 1
+    finally:
+        await database.dispose()
+
+
+async def test_a_migration_that_orphans_rows_is_refused_and_rolled_back(
+    blank_database: BlankDatabase, tmp_path: Path
+) -> None:
+    database = await _seeded(blank_database.url)
+    scripts = _scripts(tmp_path, ORPHAN_ENTRIES)
+    try:
+        before = await _counts(database)
+        expected = migrate.MigrationError if blank_database.backend == "sqlite" else IntegrityError
+        with pytest.raises(expected):
+            await migrate.upgrade(database.engine, script_location=scripts)
+        assert await migrate.current_revision(database.engine) == migrate.head_revision()
+        assert await _counts(database) == before
+    finally:
+        await database.dispose()
