@@ -264,7 +264,7 @@ def test_entry_refuses_out_of_range_values(field: str, value: object) -> None:
         ("shots", limits.MAX_SHOTS),
         ("distance_m", limits.MIN_DISTANCE_M),
         ("distance_m", limits.MAX_DISTANCE_M),
-        ("weapon_id", 2**63 - 1),
+        ("weapon_id", limits.MAX_ROW_ID),
     ],
 )
 def test_entry_accepts_range_boundaries(field: str, value: int) -> None:
