@@ -14,6 +14,8 @@ from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, TextIO
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from aimtrack import __version__
 from aimtrack.config import ConfigError, Settings, is_telegram_id, load_settings
 from aimtrack.core.errors import AimTrackError
@@ -121,6 +123,10 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
     except OSError as exc:
         print(f"aimtrack: {exc}", file=sys.stderr)
         return EXIT_ERROR
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        print(f"aimtrack: database error: {reason}", file=sys.stderr)
+        return EXIT_ERROR
 
 
 def _telegram_id(text: str) -> int:
@@ -150,6 +156,7 @@ async def _user_directory(settings: Settings) -> AsyncIterator[UserDirectory]:
         language=Language(settings.default_language), timezone=settings.timezone
     )
     try:
+        await migrate.require_current_schema(db.engine)
         async with db.transaction() as session:
             yield UserDirectory(session, defaults)
     finally:

@@ -19,11 +19,16 @@ from pydantic import (
     model_validator,
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 ENV_PREFIX = "AIMTRACK_"
 OFFICIAL_BOT_API = "https://api.telegram.org"
 _PLACEHOLDER_SECRETS = frozenset({"changeme", "change-me", "secret", "please-change-me"})
 MIN_SECRET_KEY_LENGTH = 32
+SUPPORTED_DATABASES = (
+    "sqlite+aiosqlite:///path/to/aimtrack.db or postgresql+asyncpg://user:password@host/aimtrack"
+)
 
 
 class Settings(BaseSettings):
@@ -45,7 +50,7 @@ class Settings(BaseSettings):
 
     # Storage
     data_dir: Path = Path("data")
-    database_url: str | None = None
+    database_url: SecretStr | None = None  # may hold a password
 
     # AI (any OpenAI-compatible server)
     ai_base_url: AnyHttpUrl | None = None
@@ -90,6 +95,21 @@ class Settings(BaseSettings):
             ids.add(int(token))
         return frozenset(ids)
 
+    @field_validator("database_url")
+    @classmethod
+    def _supported_database(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        try:
+            driver = make_url(value.get_secret_value()).drivername
+        except (ArgumentError, ValueError):
+            msg = f"is not a database URL; use {SUPPORTED_DATABASES}"
+            raise ValueError(msg) from None
+        if driver not in {"sqlite+aiosqlite", "postgresql+asyncpg"}:
+            msg = f"uses the driver {driver!r}; use {SUPPORTED_DATABASES}"
+            raise ValueError(msg)
+        return value
+
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
@@ -127,8 +147,8 @@ class Settings(BaseSettings):
     @property
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to SQLite inside the data directory."""
-        if self.database_url:
-            return self.database_url
+        if self.database_url is not None:
+            return self.database_url.get_secret_value()
         return f"sqlite+aiosqlite:///{(self.data_dir / 'aimtrack.db').resolve()}"
 
     @property

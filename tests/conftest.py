@@ -81,17 +81,32 @@ def backend(request: pytest.FixtureRequest) -> str:
     return name
 
 
+BlankFactory = Callable[[], Awaitable[BlankDatabase]]
+
+
 @pytest.fixture
-async def blank_database(backend: str, tmp_path: Path) -> AsyncIterator[BlankDatabase]:
-    if backend == "sqlite":
-        yield BlankDatabase(backend, f"sqlite+aiosqlite:///{tmp_path / 'blank.db'}")
-        return
-    name = f"aimtrack_blank_{uuid.uuid4().hex[:12]}"
-    await _pg_admin(f'CREATE DATABASE "{name}"')
+async def blank_databases(backend: str, tmp_path: Path) -> AsyncIterator[BlankFactory]:
+    """Make as many empty databases of this backend as a test needs; all dropped after."""
+    created: list[str] = []
+
+    async def make() -> BlankDatabase:
+        name = f"aimtrack_blank_{uuid.uuid4().hex[:12]}"
+        if backend == "sqlite":
+            return BlankDatabase(backend, f"sqlite+aiosqlite:///{tmp_path / name}.db")
+        await _pg_admin(f'CREATE DATABASE "{name}"')
+        created.append(name)
+        return BlankDatabase(backend, _pg_url(name))
+
     try:
-        yield BlankDatabase(backend, _pg_url(name))
+        yield make
     finally:
-        await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        for name in created:
+            await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+async def blank_database(blank_databases: BlankFactory) -> BlankDatabase:
+    return await blank_databases()
 
 
 def run_in_own_loop(work: Callable[[], Awaitable[None]]) -> None:

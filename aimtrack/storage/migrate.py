@@ -23,6 +23,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from aimtrack.core.errors import AimTrackError
 from aimtrack.storage.engine import READ_ONLY
 
 MIGRATIONS = Path(str(files("aimtrack.storage") / "migrations"))
@@ -30,6 +31,24 @@ MIGRATIONS = Path(str(files("aimtrack.storage") / "migrations"))
 
 class MigrationError(RuntimeError):
     """A migration would leave the database inconsistent; nothing was committed."""
+
+
+class SchemaNotReady(AimTrackError):
+    """The database is empty or at an older schema than this AimTrack needs."""
+
+
+async def require_current_schema(engine: AsyncEngine) -> None:
+    """Refuse to work on a database that ``aimtrack db upgrade`` has not brought up to date."""
+    current, head = await current_revision(engine), head_revision()
+    if current is None:
+        msg = "the database has no AimTrack schema yet; run: aimtrack db upgrade"
+        raise SchemaNotReady(msg)
+    if current != head:
+        msg = (
+            f"the database is at schema {current}, this AimTrack needs {head};"
+            " run: aimtrack db upgrade"
+        )
+        raise SchemaNotReady(msg)
 
 
 def alembic_config(script_location: Path = MIGRATIONS) -> Config:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -136,6 +137,8 @@ def test_users_allow_refuses_what_is_not_a_telegram_id(
         ({"AIMTRACK_TIMEZONE": "Mars/Base"}, "AIMTRACK_TIMEZONE"),
         ({"AIMTRACK_ALLOWED_USERS": "12,x"}, "AIMTRACK_ALLOWED_USERS"),
         ({"AIMTRACK_SECRET_KEY": "short-and-secret"}, "AIMTRACK_SECRET_KEY"),
+        ({"AIMTRACK_DATABASE_URL": "postgres://u:short-and-secret@h/db"}, "AIMTRACK_DATABASE_URL"),
+        ({"AIMTRACK_DATABASE_URL": "postgresql+asyncpg://h:port/db"}, "AIMTRACK_DATABASE_URL"),
     ],
 )
 def test_a_bad_setting_gives_one_line_not_a_traceback(env: dict[str, str], named: str) -> None:
@@ -185,3 +188,23 @@ def test_run_upgrades_the_database_then_says_what_is_not_built_yet(tmp_path: Pat
     assert f"is at revision {migrate.head_revision()}" in out
     assert "not built yet" in out
     assert (tmp_path / "data" / "aimtrack.db").exists()
+
+
+def test_user_commands_before_the_schema_exists_say_what_to_run() -> None:
+    result = aimtrack("users", "allow", "123")
+    assert result.returncode == EXIT_ERROR
+    assert result.stderr.strip().splitlines() == [
+        "aimtrack: the database has no AimTrack schema yet; run: aimtrack db upgrade"
+    ]
+
+
+def test_an_unreachable_database_gives_one_line() -> None:
+    with socket.socket() as probe:  # a port that nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"postgresql+asyncpg://aimtrack:hunter2@127.0.0.1:{port}/aimtrack"
+    result = aimtrack("db", "upgrade", env={"AIMTRACK_DATABASE_URL": url})
+    assert result.returncode == EXIT_ERROR
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "hunter2" not in result.stderr

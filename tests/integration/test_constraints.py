@@ -41,6 +41,12 @@ async def _add(db: AsyncSession, row: object) -> None:
     await db.flush()
 
 
+async def _steps(*steps: Awaitable[None]) -> None:
+    """Run the set-up statements, then the violation, in order."""
+    for step in steps:
+        await step
+
+
 async def _raw(db: AsyncSession, sql: str, **params: object) -> None:
     await db.execute(sa.text(sql), params)
 
@@ -61,8 +67,10 @@ VIOLATIONS: dict[str, Build] = {
     "second reflection for a session": lambda db, a, b: _add(
         db, ReflectionRow(user_id=a.user_id, session_id=a.session)
     ),
-    "reflection on another user's session": lambda db, a, b: _add(
-        db, ReflectionRow(user_id=a.user_id, session_id=b.session + 1000)
+    "reflection on another user's session": lambda db, a, b: _steps(
+        # Free the session's one reflection slot first, so only the cross-user key can refuse.
+        _raw(db, "DELETE FROM ai_reflections WHERE session_id = :id", id=b.session),
+        _add(db, ReflectionRow(user_id=a.user_id, session_id=b.session)),
     ),
     "attachment with two owners": lambda db, a, b: _add(
         db,
@@ -101,8 +109,11 @@ VIOLATIONS: dict[str, Build] = {
     "unknown competition type (raw SQL)": lambda db, a, b: _raw(
         db, "UPDATE session_weapon_entries SET competition = 'open' WHERE id = :id", id=a.entry
     ),
-    "deleting a weapon with history (raw SQL)": lambda db, a, b: _raw(
-        db, "DELETE FROM weapons WHERE id = :id", id=a.weapon_used
+    "deleting a weapon with history (raw SQL)": lambda db, a, b: _steps(
+        # Unlink the coach thread first, so only the logged entries can refuse the delete.
+        _raw(db, "UPDATE coach_threads SET weapon_id = NULL WHERE user_id = :id", id=a.user_id),
+        _raw(db, "DELETE FROM ai_weapon_insights WHERE weapon_id = :id", id=a.weapon_used),
+        _raw(db, "DELETE FROM weapons WHERE id = :id", id=a.weapon_used),
     ),
 }
 

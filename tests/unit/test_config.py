@@ -383,3 +383,29 @@ def test_a_refused_secret_is_not_reachable_from_the_error(monkeypatch: pytest.Mo
         chain.append(current)
         current = current.__cause__ or current.__context__
     assert all(SHORT_SECRET not in repr(link) and SHORT_SECRET not in str(link) for link in chain)
+
+
+def test_database_url_is_secret_but_still_usable(monkeypatch: pytest.MonkeyPatch) -> None:
+    url = "postgresql+asyncpg://aimtrack:S3cretPw@db:5432/aimtrack"
+    monkeypatch.setenv("AIMTRACK_DATABASE_URL", url)
+    settings = load_settings()
+    assert "S3cretPw" not in repr(settings)
+    assert "S3cretPw" not in str(settings)
+    assert settings.resolved_database_url == url
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("postgres://u:p@h/db", "uses the driver 'postgres'"),
+        ("postgresql://u:p@h/db", "uses the driver 'postgresql'"),
+        ("mysql+aiomysql://u:p@h/db", "uses the driver 'mysql+aiomysql'"),
+        ("not a url", "is not a database URL"),
+    ],
+)
+def test_unsupported_database_urls_are_explained(
+    monkeypatch: pytest.MonkeyPatch, url: str, reason: str
+) -> None:
+    error = config_error(monkeypatch, "AIMTRACK_DATABASE_URL", url)
+    assert f"AIMTRACK_DATABASE_URL: {reason}" in str(error)
+    assert "postgresql+asyncpg://" in str(error)
