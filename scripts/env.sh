@@ -19,8 +19,12 @@ aimtrack_python() {
 aimtrack_venv() {
     local target=.
     [ "${1:-}" = test ] && target='.[test]'
-    if [ ! -x .venv/bin/python ]; then
-        "$(aimtrack_python)" -m venv .venv
+    if [ ! -x .venv/bin/pip ]; then
+        # No venv yet, or a broken one (e.g. created while venv support was missing).
+        local python
+        python=$(aimtrack_python)
+        rm -rf .venv
+        "$python" -m venv .venv
     fi
     .venv/bin/python -m pip install --quiet --disable-pip-version-check \
         -c constraints.txt -e "$target"

@@ -34,6 +34,7 @@ from aimtrack.storage.repos import (
     UserDirectory,
     WeaponRepo,
 )
+from aimtrack.storage.repos.attachments import user_folder
 from aimtrack.storage.tables import AttachmentRow
 
 SHA = "a" * 64
@@ -123,7 +124,7 @@ async def seed_user(db: AsyncSession, *, telegram_id: int, marker: str) -> Seede
         (AttachmentOwner.ENTRY, session.entries[0].id),
         (AttachmentOwner.WEAPON, unused.id),
     ):
-        spec = attachment_spec(owner, owner_id, f"attachments/{marker}/{owner.value}.jpg")
+        spec = attachment_spec(owner, owner_id, f"{user_folder(uid)}{marker}-{owner.value}.jpg")
         attachment = await attachments.add(dataclasses.replace(spec, original_name=f"{marker}.jpg"))
         ids.append(attachment.id)
     ai = AIRepo(db, uid)

@@ -439,11 +439,29 @@ class Attachment:
 
 @dataclass(frozen=True, slots=True)
 class AIAudit:
+    """Who produced an AI result and how it went. Text is cut to fit, never refused: a failing
+    job must always be able to record why it failed."""
+
     status: AIStatus
     provider: str | None = None
     model: str | None = None
     error: str | None = None
     generated_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        try:
+            object.__setattr__(self, "status", AIStatus(self.status))
+        except ValueError:
+            raise InvalidInput("status", "is not an AI status") from None
+        _aware("generated_at", self.generated_at)
+        for name, max_len in (
+            ("provider", limits.MAX_AI_PROVIDER),
+            ("model", limits.MAX_AI_MODEL),
+            ("error", limits.MAX_AI_TEXT),
+        ):
+            value = getattr(self, name)
+            if value is not None:
+                object.__setattr__(self, name, str(value)[:max_len])
 
 
 @dataclass(frozen=True, slots=True)

@@ -239,8 +239,8 @@ class AttachmentRow(Owned, Base):
 
 
 class AIAuditColumns:
-    provider: Mapped[str | None] = mapped_column(sa.String(100))
-    model: Mapped[str | None] = mapped_column(sa.String(200))
+    provider: Mapped[str | None] = mapped_column(sa.String(limits.MAX_AI_PROVIDER))
+    model: Mapped[str | None] = mapped_column(sa.String(limits.MAX_AI_MODEL))
     status: Mapped[AIStatus] = mapped_column(
         str_enum(AIStatus, "ai_status"), default=AIStatus.PENDING
     )
@@ -294,8 +294,8 @@ class CoachMessageRow(Owned, Base):
     thread_id: Mapped[int] = mapped_column(index=True)
     role: Mapped[MessageRole] = mapped_column(str_enum(MessageRole, "message_role"))
     content: Mapped[str] = mapped_column(sa.Text)
-    provider: Mapped[str | None] = mapped_column(sa.String(100))
-    model: Mapped[str | None] = mapped_column(sa.String(200))
+    provider: Mapped[str | None] = mapped_column(sa.String(limits.MAX_AI_PROVIDER))
+    model: Mapped[str | None] = mapped_column(sa.String(limits.MAX_AI_MODEL))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -324,6 +324,9 @@ class JobRow(Timestamps, Base):
     max_attempts: Mapped[int] = mapped_column(default=5)
     run_after: Mapped[datetime] = mapped_column(default=utcnow)
     lease_until: Mapped[datetime | None]
+    # Who holds the lease: a worker completes a job only while it still owns it, so one whose
+    # lease expired (and was taken over) cannot overwrite the new holder's result.
+    lease_owner: Mapped[str | None] = mapped_column(sa.String(limits.MAX_LEASE_OWNER))
     last_error: Mapped[str | None] = mapped_column(sa.Text)
     idempotency_key: Mapped[str | None] = mapped_column(
         sa.String(limits.MAX_IDEMPOTENCY_KEY), unique=True

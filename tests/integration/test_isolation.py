@@ -41,6 +41,7 @@ from aimtrack.storage.repos import (
     UserScopedRepo,
     WeaponRepo,
 )
+from aimtrack.storage.repos.attachments import user_folder
 from aimtrack.storage.tables import Base, UserRow
 from tests.factories import Seeded, attachment_spec, seed_user
 
@@ -79,8 +80,9 @@ def _spec_session() -> SessionSpec:
     return SessionSpec(occurred_on=date(2026, 11, 21), club="B club")
 
 
-def _attach(owner: AttachmentOwner, owner_id: int) -> AttachmentSpec:
-    return attachment_spec(owner, owner_id, f"attachments/b/{owner}-{owner_id}.jpg")
+def _attach(b: Seeded, owner: AttachmentOwner, owner_id: int) -> AttachmentSpec:
+    """B's own file (in B's folder) pointed at ``owner_id``."""
+    return attachment_spec(owner, owner_id, f"{user_folder(b.user_id)}{owner}-{owner_id}.jpg")
 
 
 async def _all_raise(*calls: Awaitable[Any]) -> None:
@@ -158,9 +160,9 @@ CASES = [
         AttachmentRepo,
         "add",
         lambda r, a, b: _all_raise(
-            r.add(_attach(AttachmentOwner.SESSION, a.session)),
-            r.add(_attach(AttachmentOwner.ENTRY, a.entry)),
-            r.add(_attach(AttachmentOwner.WEAPON, a.weapon_used)),
+            r.add(_attach(b, AttachmentOwner.SESSION, a.session)),
+            r.add(_attach(b, AttachmentOwner.ENTRY, a.entry)),
+            r.add(_attach(b, AttachmentOwner.WEAPON, a.weapon_used)),
         ),
         _none,
     ),

@@ -34,6 +34,7 @@ from aimtrack.storage.repos import (
     UserDirectory,
     WeaponRepo,
 )
+from aimtrack.storage.repos.attachments import user_folder
 from tests.factories import attachment_spec
 
 
@@ -93,12 +94,12 @@ async def test_deleting_an_unused_weapon_returns_its_files_and_unlinks_coach_thr
     lg = await _weapon(db, uid, "Walther LG")
     async with db.transaction() as session:
         await AttachmentRepo(session, uid).add(
-            attachment_spec(AttachmentOwner.WEAPON, lg, "w/lg.jpg")
+            attachment_spec(AttachmentOwner.WEAPON, lg, f"{user_folder(uid)}w/lg.jpg")
         )
         thread = await CoachRepo(session, uid).start_thread(title="LG grip?", weapon_id=lg)
     async with db.transaction() as session:
         paths = await WeaponRepo(session, uid).delete(lg)
-    assert paths == ["w/lg.jpg"]
+    assert paths == [f"{user_folder(uid)}w/lg.jpg"]
     async with db.transaction() as session:
         with pytest.raises(NotFound):
             await WeaponRepo(session, uid).get(lg)
@@ -193,12 +194,14 @@ async def test_entries_can_be_added_changed_and_removed(db: Database) -> None:
             first.id, EntrySpec(weapon_id=cz, distance_m=25, shots=6, score=50)
         )
         await AttachmentRepo(session, uid).add(
-            attachment_spec(AttachmentOwner.ENTRY, second.id, "e/2.png", mime="image/png")
+            attachment_spec(
+                AttachmentOwner.ENTRY, second.id, f"{user_folder(uid)}e/2.png", mime="image/png"
+            )
         )
         removed = await sessions.delete_entry(second.id)
         loaded = await sessions.get(created.id)
     assert (first.position, second.position) == (0, 1)
-    assert removed == ["e/2.png"]
+    assert removed == [f"{user_folder(uid)}e/2.png"]
     assert [(e.shots, e.score) for e in loaded.entries] == [(6, Decimal("50.0"))]
 
 
@@ -214,8 +217,8 @@ async def test_deleting_a_session_removes_entries_reflection_and_returns_files(
         )
         files = AttachmentRepo(session, uid)
         for owner, owner_id, path in (
-            (AttachmentOwner.SESSION, created.id, "s/1.jpg"),
-            (AttachmentOwner.ENTRY, created.entries[0].id, "s/2.jpg"),
+            (AttachmentOwner.SESSION, created.id, f"{user_folder(uid)}s/1.jpg"),
+            (AttachmentOwner.ENTRY, created.entries[0].id, f"{user_folder(uid)}s/2.jpg"),
         ):
             await files.add(attachment_spec(owner, owner_id, path))
         await AIRepo(session, uid).save_reflection(
@@ -223,7 +226,7 @@ async def test_deleting_a_session_removes_entries_reflection_and_returns_files(
         )
     async with db.transaction() as session:
         paths = await SessionRepo(session, uid).delete(created.id)
-    assert sorted(paths) == ["s/1.jpg", "s/2.jpg"]
+    assert sorted(paths) == [f"{user_folder(uid)}s/1.jpg", f"{user_folder(uid)}s/2.jpg"]
     async with db.transaction() as session:
         assert await SessionRepo(session, uid).count() == 0
         assert await AIRepo(session, uid).reflection(created.id) is None
@@ -507,3 +510,45 @@ async def test_health_ping_does_not_wait_for_a_writer(db: Database) -> None:
         assert await db.ping() is True
     async with db.transaction(read_only=True) as session:
         assert [w.name for w in await WeaponRepo(session, uid).list_weapons()] == ["held"]
+
+
+@pytest.mark.parametrize("path", ["attachments/x.jpg", "attachments/999/x.jpg", "elsewhere/x.jpg"])
+async def test_attachments_stay_in_their_users_folder(db: Database, path: str) -> None:
+    uid = await _user(db)
+    cz = await _weapon(db, uid)
+    async with db.transaction() as session:
+        with pytest.raises(InvalidInput, match="path"):
+            await AttachmentRepo(session, uid).add(
+                attachment_spec(AttachmentOwner.WEAPON, cz, path)
+            )
+        kept = await AttachmentRepo(session, uid).add(
+            attachment_spec(AttachmentOwner.WEAPON, cz, f"{user_folder(uid)}x.jpg")
+        )
+    assert kept.path == f"attachments/{uid}/x.jpg"
+
+
+def test_ai_audit_text_is_cut_to_fit_never_refused() -> None:
+    audit = AIAudit(status=AIStatus.FAILED, provider="p" * 500, model="m" * 500, error="e" * 50_000)
+    assert (len(audit.provider or ""), len(audit.model or ""), len(audit.error or "")) == (
+        100,
+        200,
+        8000,
+    )
+    with pytest.raises(InvalidInput, match="status"):
+        AIAudit(status="exploded")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("chat_id", "x" * 65), ("transport", "t" * 21), ("chat_id", "")]
+)
+async def test_conversation_keys_must_fit_their_columns(
+    db: Database, field: str, value: str
+) -> None:
+    """PostgreSQL would refuse with a database error, SQLite would store it: both refuse cleanly."""
+    uid = await _user(db)
+    values = {"transport": "telegram", "chat_id": "1", field: value}
+    async with db.transaction() as session:
+        with pytest.raises(InvalidInput, match=field):
+            await ConversationRepo(session, uid).save(
+                ConversationState(flow="f", step="s", **values)
+            )

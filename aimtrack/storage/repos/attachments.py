@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncSession
-
+from aimtrack.core.errors import InvalidInput
 from aimtrack.core.model import Attachment, AttachmentOwner, AttachmentSpec, is_row_id
 from aimtrack.storage.repos.base import UserScopedRepo, to_domain
 from aimtrack.storage.tables import AttachmentRow, EntryRow, Owned, SessionRow, WeaponRow
@@ -18,18 +14,21 @@ _OWNER_TABLES: dict[AttachmentOwner, tuple[type[Owned], str]] = {
 }
 
 
-async def attachment_paths(db: AsyncSession, *conditions: Any) -> list[str]:
-    """Paths of the attachments matching ``conditions``, for removal from disk after a delete."""
-    return list(await db.scalars(sa.select(AttachmentRow.path).where(*conditions)))
-
-
 def _attachment(row: AttachmentRow) -> Attachment:
     owner, owner_id = row.owner
     return to_domain(Attachment, row, owner=owner, owner_id=owner_id)
 
 
+def user_folder(user_id: int) -> str:
+    """Where a user's files live, relative to the data directory: deleting a user can remove
+    the whole folder, and no file of theirs sits anywhere else."""
+    return f"attachments/{user_id}/"
+
+
 class AttachmentRepo(UserScopedRepo):
     async def add(self, spec: AttachmentSpec) -> Attachment:
+        if not spec.path.startswith(user_folder(self.user_id)):
+            raise InvalidInput("path", f"must be inside {user_folder(self.user_id)}")
         table, column = _OWNER_TABLES[spec.owner]
         await self._owned(table, spec.owner_id, spec.owner.value)
         row = AttachmentRow(

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from aimtrack.core.errors import NotFound
 from aimtrack.core.model import is_row_id
-from aimtrack.storage.tables import Base, Owned
+from aimtrack.storage.tables import AttachmentRow, Base, Owned
 
 RowT = TypeVar("RowT", bound=Owned)
 DomainT = TypeVar("DomainT")
@@ -39,6 +39,13 @@ class UserScopedRepo:
         if row is None:
             raise NotFound(kind, ident)
         return row
+
+    async def _attachment_paths(self, *conditions: Any) -> list[str]:
+        """This user's attachment paths matching ``conditions``, to remove after a delete."""
+        query = sa.select(AttachmentRow.path).where(
+            AttachmentRow.user_id == self.user_id, *conditions
+        )
+        return list(await self.db.scalars(query))
 
     async def _owns(self, row_type: type[RowT], ident: int) -> bool:
         if not is_row_id(ident):

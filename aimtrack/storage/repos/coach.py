@@ -65,8 +65,8 @@ class CoachRepo(UserScopedRepo):
             thread_id=thread_id,
             role=MessageRole(role),
             content=text,
-            provider=provider,
-            model=model,
+            provider=provider[: limits.MAX_AI_PROVIDER] if provider else None,
+            model=model[: limits.MAX_AI_MODEL] if model else None,
         )
         self.db.add(row)
         thread.updated_at = utcnow()  # the thread with the latest message lists first

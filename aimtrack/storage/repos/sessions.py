@@ -10,7 +10,6 @@ import sqlalchemy as sa
 
 from aimtrack.core.errors import NotFound
 from aimtrack.core.model import Entry, EntrySpec, SessionSpec, SessionStatus, ShootingSession
-from aimtrack.storage.repos.attachments import attachment_paths
 from aimtrack.storage.repos.base import UserScopedRepo, to_domain
 from aimtrack.storage.tables import AttachmentRow, EntryRow, SessionRow, WeaponRow
 
@@ -85,9 +84,7 @@ class SessionRepo(UserScopedRepo):
         entry_ids = sa.select(EntryRow.id).where(
             EntryRow.user_id == self.user_id, EntryRow.session_id == session_id
         )
-        paths = await attachment_paths(
-            self.db,
-            AttachmentRow.user_id == self.user_id,
+        paths = await self._attachment_paths(
             sa.or_(AttachmentRow.session_id == session_id, AttachmentRow.entry_id.in_(entry_ids)),
         )
         await self.db.delete(row)
@@ -122,9 +119,7 @@ class SessionRepo(UserScopedRepo):
 
     async def delete_entry(self, entry_id: int) -> list[str]:
         row = await self._owned(EntryRow, entry_id, "entry")
-        paths = await attachment_paths(
-            self.db, AttachmentRow.user_id == self.user_id, AttachmentRow.entry_id == entry_id
-        )
+        paths = await self._attachment_paths(AttachmentRow.entry_id == entry_id)
         await self.db.delete(row)
         await self.db.flush()
         return paths

@@ -9,7 +9,6 @@ import sqlalchemy as sa
 
 from aimtrack.core.errors import WeaponInUse
 from aimtrack.core.model import Weapon, WeaponSpec
-from aimtrack.storage.repos.attachments import attachment_paths
 from aimtrack.storage.repos.base import UserScopedRepo, to_domain
 from aimtrack.storage.tables import AttachmentRow, CoachThreadRow, EntryRow, SessionRow, WeaponRow
 
@@ -70,9 +69,7 @@ class WeaponRepo(UserScopedRepo):
         )
         if used:
             raise WeaponInUse(weapon_id, used)
-        paths = await attachment_paths(
-            self.db, AttachmentRow.user_id == self.user_id, AttachmentRow.weapon_id == weapon_id
-        )
+        paths = await self._attachment_paths(AttachmentRow.weapon_id == weapon_id)
         await self.db.execute(
             sa.update(CoachThreadRow)
             .where(CoachThreadRow.user_id == self.user_id, CoachThreadRow.weapon_id == weapon_id)
