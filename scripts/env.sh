@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# aimtrack_venv [test]: create .venv with Python 3.11 if needed and install AimTrack into it,
+# aimtrack_venv run|test: create .venv with Python 3.11 if needed and install AimTrack into it,
 # pinned by constraints.txt (with the test extras when asked).
 
 aimtrack_python() {
@@ -17,8 +17,10 @@ aimtrack_python() {
 }
 
 aimtrack_venv() {
-    local target=.
-    [ "${1:-}" = test ] && target='.[test]'
+    local mode=${1:?aimtrack_venv needs run or test} target=.
+    if [ "$mode" = test ]; then
+        target='.[test]'
+    fi
     if [ ! -x .venv/bin/pip ]; then
         # No venv yet, or a broken one (e.g. created while venv support was missing).
         local python

@@ -9,7 +9,7 @@ pg_temp_bindir() {
     if command -v pg_ctl >/dev/null 2>&1; then
         found=$(dirname "$(readlink -f "$(command -v pg_ctl)")")
     else
-        found=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+        found=$(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
     fi
     [ -n "$found" ] && [ -x "$found/initdb" ] && [ -x "$found/pg_ctl" ] && echo "$found"
 }

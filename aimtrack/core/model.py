@@ -126,6 +126,16 @@ def _whole(name: str, value: object, *, low: int, high: int) -> int:
     return value
 
 
+def _date(name: str, value: object) -> None:
+    if value is not None and (not isinstance(value, date) or isinstance(value, datetime)):
+        raise InvalidInput(name, "must be a date")
+
+
+def _flag(name: str, value: object) -> None:
+    if not isinstance(value, bool):
+        raise InvalidInput(name, "must be yes or no")
+
+
 def _aware(name: str, value: datetime | None) -> datetime | None:
     if value is not None and not isinstance(value, datetime):
         raise InvalidInput(name, "must be a date and time")
@@ -187,6 +197,7 @@ class ProfileSpec:
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError):
             raise InvalidInput("timezone", "is not a known time zone") from None
+        _date("licence_expiry", self.licence_expiry)
         _clean_fields(
             self,
             ("knsa_number", limits.MAX_SERIAL),
@@ -242,6 +253,8 @@ class WeaponSpec:
             object.__setattr__(self, "weapon_type", WeaponType(self.weapon_type))
         except ValueError:
             raise InvalidInput("weapon_type", "is not a known weapon type") from None
+        _date("purchase_date", self.purchase_date)
+        _flag("licensed", self.licensed)
         _clean_fields(
             self,
             ("caliber", limits.MAX_CALIBER),
@@ -341,8 +354,9 @@ class SessionSpec:
     status: SessionStatus = SessionStatus.SAVED
 
     def __post_init__(self) -> None:
-        if not isinstance(self.occurred_on, date) or isinstance(self.occurred_on, datetime):
-            raise InvalidInput("occurred_on", "must be a date")
+        if self.occurred_on is None:
+            raise InvalidInput("occurred_on", "is required")
+        _date("occurred_on", self.occurred_on)
         _aware("started_at", self.started_at)
         _aware("ended_at", self.ended_at)
         if self.started_at and self.ended_at and self.ended_at < self.started_at:

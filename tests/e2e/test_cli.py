@@ -208,3 +208,17 @@ def test_an_unreachable_database_gives_one_line() -> None:
     assert "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert "hunter2" not in result.stderr
+
+
+def test_secrets_never_appear_in_output() -> None:
+    secrets = {
+        "AIMTRACK_TELEGRAM_TOKEN": "123456:token-that-must-not-leak",
+        "AIMTRACK_AI_API_KEY": "sk-key-that-must-not-leak",
+        "AIMTRACK_SECRET_KEY": "signing-key-that-must-not-leak-0123456789abcdef",
+    }
+    env = {**secrets, "AIMTRACK_AI_BASE_URL": "http://127.0.0.1:9/v1", "AIMTRACK_AI_MODEL": "m"}
+    outputs = [aimtrack(*args, env=env) for args in (["db", "upgrade"], ["users", "list"], ["run"])]
+    assert [result.returncode for result in outputs] == [EXIT_OK, EXIT_OK, EXIT_NOT_YET]
+    for result in outputs:
+        for value in secrets.values():
+            assert value not in result.stdout + result.stderr
