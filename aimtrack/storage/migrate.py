@@ -29,7 +29,7 @@ from aimtrack.storage.engine import READ_ONLY
 MIGRATIONS = Path(str(files("aimtrack.storage") / "migrations"))
 
 
-class MigrationError(RuntimeError):
+class MigrationError(AimTrackError):
     """A migration would leave the database inconsistent; nothing was committed."""
 
 
