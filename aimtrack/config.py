@@ -6,7 +6,6 @@ working directory. ``.env.example`` documents each one.
 
 from __future__ import annotations
 
-import zoneinfo
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -21,6 +20,8 @@ from pydantic import (
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
+
+from aimtrack.core.model import is_time_zone
 
 ENV_PREFIX = "AIMTRACK_"
 OFFICIAL_BOT_API = "https://api.telegram.org"
@@ -113,11 +114,9 @@ class Settings(BaseSettings):
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
-        try:
-            zoneinfo.ZoneInfo(value)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        if not is_time_zone(value):
             msg = f"unknown time zone {value!r} (use an IANA name such as Europe/Amsterdam)"
-            raise ValueError(msg) from None
+            raise ValueError(msg)
         return value
 
     @field_validator("secret_key")

@@ -19,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import asyncpg
+import hypothesis
 import pytest
 from sqlalchemy.engine import make_url
 
@@ -26,6 +27,12 @@ from aimtrack.storage import migrate
 from aimtrack.storage.engine import Database, create_engine
 
 PG_ENV = "AIMTRACK_TEST_DATABASE_URL"
+
+# Locally hypothesis explores new examples every run; CI replays a fixed set, so a red CI is
+# never a coin toss (what it finds locally becomes an explicit regression test).
+hypothesis.settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI") == "true":
+    hypothesis.settings.load_profile("ci")
 BACKENDS = ("sqlite", "postgres")
 
 

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aimtrack.core import limits
 from aimtrack.core.errors import InvalidInput
@@ -105,6 +106,17 @@ def required_text(name: str, value: str | None, *, max_len: int) -> str:
     return text
 
 
+def is_time_zone(value: object) -> bool:
+    """Whether ``value`` names an IANA time zone ('Europe' is a folder, not a zone)."""
+    if not isinstance(value, str) or not value:
+        return False
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return False
+    return True
+
+
 def is_row_id(value: object) -> bool:
     """Whether ``value`` can be a row id at all (forged callback data can hold any number)."""
     return (
@@ -189,14 +201,8 @@ class ProfileSpec:
             object.__setattr__(self, "language", Language(self.language))
         except ValueError:
             raise InvalidInput("language", "must be nl or en") from None
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError  # noqa: PLC0415 - stdlib, cheap
-
-        try:
-            if not isinstance(self.timezone, str):
-                raise ValueError(self.timezone)
-            ZoneInfo(self.timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise InvalidInput("timezone", "is not a known time zone") from None
+        if not is_time_zone(self.timezone):
+            raise InvalidInput("timezone", "is not a known time zone")
         _date("licence_expiry", self.licence_expiry)
         _clean_fields(
             self,
@@ -413,7 +419,7 @@ class AttachmentSpec:
         except ValueError:
             raise InvalidInput("owner", "must be session, entry or weapon") from None
         _whole("owner_id", self.owner_id, low=1, high=limits.MAX_ROW_ID)
-        if self.mime not in ALLOWED_ATTACHMENT_MIME:
+        if not isinstance(self.mime, str) or self.mime not in ALLOWED_ATTACHMENT_MIME:
             raise InvalidInput("mime", "must be a JPEG, PNG or WEBP image or a PDF")
         _whole("size_bytes", self.size_bytes, low=1, high=limits.MAX_ATTACHMENT_BYTES)
         if not isinstance(self.sha256, str) or not _SHA256.fullmatch(self.sha256):

@@ -7,7 +7,7 @@ On SQLite, batch mode changes a table by copying it and dropping the original. W
 keys enforced, that drop would cascade and silently delete child rows, and SQLite ignores
 ``PRAGMA foreign_keys`` inside a transaction. So the pragma is switched off on the raw
 connection *before* the migration's transaction begins, ``PRAGMA foreign_key_check`` must come
-back empty before it commits, and the pragma is switched on again afterwards.
+back empty before it commits, and the connection is discarded afterwards, never pooled.
 """
 
 from __future__ import annotations
@@ -96,19 +96,21 @@ async def _run(
 
     async with engine.connect() as connection:
         sqlite = connection.dialect.name == "sqlite"
-        if sqlite:
-            await _sqlite_foreign_keys(connection, enabled=False)
         try:
+            if sqlite:
+                await _sqlite_foreign_keys_off(connection)
             async with connection.begin():
                 await connection.run_sync(apply)
         finally:
             if sqlite:
-                await _sqlite_foreign_keys(connection, enabled=True)
+                # Never hand a connection with foreign keys off back to the pool, whatever
+                # happened (an error, a cancellation): discard it; new ones get the pragmas.
+                await connection.invalidate()
 
 
-async def _sqlite_foreign_keys(connection: AsyncConnection, *, enabled: bool) -> None:
+async def _sqlite_foreign_keys_off(connection: AsyncConnection) -> None:
     """Set the pragma outside any transaction, on the driver connection itself."""
     raw = await connection.get_raw_connection()
     driver = raw.driver_connection
     assert driver is not None  # noqa: S101 - an open pooled connection always has one
-    await driver.execute(f"PRAGMA foreign_keys={'ON' if enabled else 'OFF'}")
+    await driver.execute("PRAGMA foreign_keys=OFF")

@@ -7,12 +7,14 @@ migration on top of the real ones and check every row survives.
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from aimtrack.storage import migrate
 from aimtrack.storage.engine import Database
@@ -129,5 +131,26 @@ async def test_a_migration_that_orphans_rows_is_refused_and_rolled_back(
             await migrate.upgrade(database.engine, script_location=scripts)
         assert await migrate.current_revision(database.engine) == migrate.head_revision()
         assert await _counts(database) == before
+    finally:
+        await database.dispose()
+
+
+async def test_a_cancelled_migration_never_pools_a_connection_without_foreign_keys(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    database = Database.from_url(f"sqlite+aiosqlite:///{tmp_path / 'c.db'}")
+    original = migrate._sqlite_foreign_keys_off
+
+    async def switch_off_then_get_cancelled(connection: AsyncConnection) -> None:
+        await original(connection)
+        raise asyncio.CancelledError
+
+    monkeypatch.setattr(migrate, "_sqlite_foreign_keys_off", switch_off_then_get_cancelled)
+    try:
+        with pytest.raises(asyncio.CancelledError):
+            await migrate.upgrade(database.engine)
+        async with database.transaction() as session:
+            enforced = (await session.execute(sa.text("PRAGMA foreign_keys"))).scalar()
+        assert enforced == 1
     finally:
         await database.dispose()

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aimtrack.core.errors import InvalidInput, NotFound, WeaponInUse
@@ -320,8 +321,8 @@ async def test_conversation_state_survives_a_restart(db: Database) -> None:
 
 @pytest.mark.parametrize(
     "draft",
-    [{"note": "x" * 70_000}, {"when": datetime(2026, 1, 1, tzinfo=UTC)}],
-    ids=["huge", "not-json"],
+    [{"note": "x" * 70_000}, {"when": datetime(2026, 1, 1, tzinfo=UTC)}, {"score": float("nan")}],
+    ids=["huge", "not-json", "nan"],
 )
 async def test_conversation_drafts_must_be_small_plain_json(
     db: Database, draft: dict[str, object]
@@ -443,24 +444,47 @@ def test_specs_refuse_ids_that_cannot_exist(bad_id: int) -> None:
         attachment_spec(AttachmentOwner.SESSION, bad_id, "attachments/x.jpg")
 
 
+async def _wait_until_blocked(db: Database) -> None:
+    """Return once another transaction waits on a lock held by ours (PostgreSQL).
+
+    SQLite serialises writers at BEGIN IMMEDIATE, so there the second transaction simply
+    waits for the first to commit; there is nothing to observe.
+    """
+    if db.engine.dialect.name != "postgresql":
+        await asyncio.sleep(0.05)
+        return
+    waiting = sa.text(
+        "SELECT count(*) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    for _ in range(400):
+        async with db.engine.connect() as probe:
+            if await probe.scalar(waiting):
+                return
+        await asyncio.sleep(0.025)
+    pytest.fail("the second transaction never had to wait for the first")
+
+
 async def _racing(
-    db: Database, write: Callable[[AsyncSession], Awaitable[object]]
+    db: Database,
+    first: Callable[[AsyncSession], Awaitable[object]],
+    second: Callable[[AsyncSession], Awaitable[object]] | None = None,
 ) -> tuple[object, object]:
-    """Run ``write`` twice at once: the second starts while the first's transaction is open.
+    """Run ``second`` (default: ``first`` again) while ``first``'s transaction is still open.
 
     Without an atomic upsert, the second reads "no row", then fails on the unique key as soon
-    as the first commits (PostgreSQL); SQLite makes it wait at BEGIN IMMEDIATE instead.
+    as the first commits (PostgreSQL).
     """
 
     async def in_own_transaction() -> object:
         async with db.transaction() as session:
-            return await write(session)
+            return await (second or first)(session)
 
     async with db.transaction() as session:
-        first = await write(session)
-        second = asyncio.create_task(in_own_transaction())
-        await asyncio.sleep(0.3)  # let the second transaction reach its insert and wait there
-    return first, await second
+        result = await first(session)
+        other = asyncio.create_task(in_own_transaction())
+        await _wait_until_blocked(db)
+    return result, await other
 
 
 async def test_two_saves_of_one_conversation_at_once_both_succeed(db: Database) -> None:
@@ -475,9 +499,12 @@ async def test_two_saves_of_one_conversation_at_once_both_succeed(db: Database) 
 
 async def test_two_first_contacts_of_one_person_make_one_user(db: Database) -> None:
     first, second = await _racing(
-        db, lambda session: UserDirectory(session).register("telegram", "31337", allowed=False)
+        db,
+        lambda session: UserDirectory(session).register("telegram", "31337", allowed=False),
+        lambda session: UserDirectory(session).register("telegram", "31337", allowed=True),
     )
     assert first.user_id == second.user_id  # type: ignore[attr-defined]
+    assert second.is_allowed  # type: ignore[attr-defined]
     async with db.transaction() as session:
         assert len(await UserDirectory(session).list_users()) == 1
 
@@ -502,14 +529,20 @@ async def test_two_workers_saving_one_reflection_leave_one_row(db: Database) -> 
     assert reflection.summary == "done"
 
 
-async def test_health_ping_does_not_wait_for_a_writer(db: Database) -> None:
-    """A read-only ping answers while another transaction holds SQLite's write lock."""
+async def test_reads_do_not_wait_for_a_writer(db: Database) -> None:
+    """The ping and read-only transactions answer while another transaction holds SQLite's
+    write lock (a write transaction would wait the 10 s busy timeout, then fail)."""
     uid = await _user(db)
-    async with db.transaction() as session:
-        await WeaponRepo(session, uid).add(WeaponSpec(name="held"))
+    async with db.transaction() as writer:
+        await WeaponRepo(writer, uid).add(WeaponSpec(name="not yet committed"))
         assert await db.ping() is True
-    async with db.transaction(read_only=True) as session:
-        assert [w.name for w in await WeaponRepo(session, uid).list_weapons()] == ["held"]
+        async with db.transaction(read_only=True) as reader:
+            seen = [w.name for w in await WeaponRepo(reader, uid).list_weapons()]
+        assert seen == []
+    async with db.transaction(read_only=True) as reader:
+        assert [w.name for w in await WeaponRepo(reader, uid).list_weapons()] == [
+            "not yet committed"
+        ]
 
 
 @pytest.mark.parametrize("path", ["attachments/x.jpg", "attachments/999/x.jpg", "elsewhere/x.jpg"])
@@ -539,7 +572,8 @@ def test_ai_audit_text_is_cut_to_fit_never_refused() -> None:
 
 
 @pytest.mark.parametrize(
-    ("field", "value"), [("chat_id", "x" * 65), ("transport", "t" * 21), ("chat_id", "")]
+    ("field", "value"),
+    [("chat_id", "x" * 65), ("transport", "t" * 21), ("chat_id", ""), ("chat_id", " 42 ")],
 )
 async def test_conversation_keys_must_fit_their_columns(
     db: Database, field: str, value: str
@@ -552,3 +586,13 @@ async def test_conversation_keys_must_fit_their_columns(
             await ConversationRepo(session, uid).save(
                 ConversationState(flow="f", step="s", **values)
             )
+
+
+async def test_forged_page_numbers_and_update_ids_are_handled(db: Database) -> None:
+    uid = await _user(db)
+    async with db.transaction() as session:
+        assert await SessionRepo(session, uid).list_sessions(offset=2**63) == []
+        assert await SessionRepo(session, uid).list_sessions(offset=-1) == []
+        for bad in (2**63, -1):
+            with pytest.raises(InvalidInput, match="update_id"):
+                await UpdateLog(session).claim("telegram", bad)

@@ -409,3 +409,9 @@ def test_unsupported_database_urls_are_explained(
     error = config_error(monkeypatch, "AIMTRACK_DATABASE_URL", url)
     assert f"AIMTRACK_DATABASE_URL: {reason}" in str(error)
     assert "postgresql+asyncpg://" in str(error)
+
+
+@pytest.mark.parametrize("zone", ["Europe", "America"])
+def test_a_time_zone_folder_is_a_config_error(monkeypatch: pytest.MonkeyPatch, zone: str) -> None:
+    error = config_error(monkeypatch, "AIMTRACK_TIMEZONE", zone)
+    assert "AIMTRACK_TIMEZONE: unknown time zone" in str(error)

@@ -757,3 +757,15 @@ def test_attachment_path_must_be_a_plain_file_path(path: str) -> None:
 
 def test_attachment_path_may_use_the_whole_column() -> None:
     assert len(make_attachment(path="a" * limits.MAX_PATH).path) == limits.MAX_PATH
+
+
+@pytest.mark.parametrize("mime", [[], None, 42, b"image/png"])
+def test_attachment_mime_of_the_wrong_type_is_refused(mime: object) -> None:
+    with refused("mime"):
+        make_attachment(mime=mime)
+
+
+@pytest.mark.parametrize("zone", ["Europe", "America", "", "../etc/passwd"])
+def test_profile_time_zone_that_is_a_folder_or_path_is_refused(zone: str) -> None:
+    with refused("timezone"):
+        ProfileSpec(display_name="Anna", timezone=zone)

@@ -20,12 +20,12 @@ class ConversationRepo(UserScopedRepo):
 
     async def save(self, state: ConversationState) -> ConversationState:
         """Store the state after a step (create or replace, atomically); survives a restart."""
-        transport = required_text("transport", state.transport, max_len=limits.MAX_TRANSPORT)
-        chat_id = required_text("chat_id", state.chat_id, max_len=limits.MAX_CHAT_ID)
+        transport = _key("transport", state.transport, max_len=limits.MAX_TRANSPORT)
+        chat_id = _key("chat_id", state.chat_id, max_len=limits.MAX_CHAT_ID)
         flow = required_text("flow", state.flow, max_len=limits.MAX_FLOW_NAME)
         step = required_text("step", state.step, max_len=limits.MAX_FLOW_NAME)
         try:
-            size = len(json.dumps(state.draft, ensure_ascii=False).encode())
+            size = len(json.dumps(state.draft, ensure_ascii=False, allow_nan=False).encode())
         except (TypeError, ValueError):
             raise InvalidInput("draft", "must be plain JSON data") from None
         if size > limits.MAX_DRAFT_BYTES:
@@ -59,3 +59,11 @@ class ConversationRepo(UserScopedRepo):
         return self._mine(ConversationRow).where(
             ConversationRow.transport == transport, ConversationRow.chat_id == chat_id
         )
+
+
+def _key(name: str, value: str, *, max_len: int) -> str:
+    """A key is stored exactly as given (load and clear look it up unchanged), so it may not
+    need cleaning: no surrounding spaces, no control characters, not empty, not too long."""
+    if required_text(name, value, max_len=max_len) != value:
+        raise InvalidInput(name, "must not start or end with spaces")
+    return value

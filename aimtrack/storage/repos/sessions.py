@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
+from aimtrack.core import limits
 from aimtrack.core.errors import NotFound
 from aimtrack.core.model import Entry, EntrySpec, SessionSpec, SessionStatus, ShootingSession
 from aimtrack.storage.repos.base import UserScopedRepo, to_domain
@@ -55,11 +56,13 @@ class SessionRepo(UserScopedRepo):
         self, *, limit: int = 10, offset: int = 0, status: SessionStatus | None = None
     ) -> list[ShootingSession]:
         """Newest first, a page at a time."""
+        if not 0 <= offset <= limits.MAX_ROW_ID:  # a forged page number: nothing there
+            return []
         query = (
             self._mine(SessionRow)
             .order_by(SessionRow.occurred_on.desc(), SessionRow.id.desc())
             .limit(max(1, min(limit, MAX_PAGE)))
-            .offset(max(0, offset))
+            .offset(offset)
         )
         if status is not None:
             query = query.where(SessionRow.status == status)

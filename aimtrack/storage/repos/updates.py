@@ -8,7 +8,10 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from aimtrack.core.errors import InvalidInput
 from aimtrack.storage.tables import ProcessedUpdateRow
+
+MAX_UPDATE_ID = 2**63 - 1  # BIGINT
 
 
 class UpdateLog:
@@ -17,6 +20,10 @@ class UpdateLog:
 
     async def claim(self, transport: str, update_id: int) -> bool:
         """Record ``update_id``; False when it was recorded before (handle it no more)."""
+        if isinstance(update_id, bool) or not isinstance(update_id, int):
+            raise InvalidInput("update_id", "must be a whole number")
+        if not 0 <= update_id <= MAX_UPDATE_ID:
+            raise InvalidInput("update_id", f"must be between 0 and {MAX_UPDATE_ID}")
         try:
             async with self.db.begin_nested():
                 self.db.add(ProcessedUpdateRow(transport=transport, update_id=update_id))

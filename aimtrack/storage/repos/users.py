@@ -45,7 +45,7 @@ class UserDirectory:
             row = await self._create(
                 transport, external_id, display_name=display_name, allowed=allowed
             )
-        elif allowed and not row.is_allowed:
+        if allowed and not row.is_allowed:  # also when a concurrent first contact created it
             row.is_allowed = True
         if display_name and not row.display_name:
             row.display_name = _name(display_name)
