@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aimtrack.core.model import (
@@ -24,6 +25,7 @@ from aimtrack.core.model import (
     WeaponSpec,
     WeaponType,
 )
+from aimtrack.storage.engine import Database
 from aimtrack.storage.repos import (
     AIRepo,
     AttachmentRepo,
@@ -35,7 +37,7 @@ from aimtrack.storage.repos import (
     WeaponRepo,
 )
 from aimtrack.storage.repos.attachments import user_folder
-from aimtrack.storage.tables import AttachmentRow
+from aimtrack.storage.tables import AttachmentRow, Base
 
 SHA = "a" * 64
 
@@ -154,3 +156,12 @@ async def seed_user(db: AsyncSession, *, telegram_id: int, marker: str) -> Seede
         thread=thread.id,
         chat_id=chat_id,
     )
+
+
+async def count_rows(database: Database) -> dict[str, int]:
+    """How many rows every table holds: a cheap fingerprint that nothing was lost or added."""
+    async with database.transaction(read_only=True) as db:
+        return {
+            table.name: int(await db.scalar(sa.select(sa.func.count()).select_from(table)) or 0)
+            for table in Base.metadata.sorted_tables
+        }

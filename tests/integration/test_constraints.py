@@ -19,7 +19,7 @@ from aimtrack.storage.tables import (
     SessionRow,
     WeaponRow,
 )
-from tests.factories import Seeded, attachment_row, seed_user
+from tests.factories import Seeded, attachment_row, count_rows, seed_user
 
 Build = Callable[[AsyncSession, Seeded, Seeded], Awaitable[None]]
 
@@ -125,30 +125,14 @@ async def _seed(database: Database) -> tuple[Seeded, Seeded]:
     return a, b
 
 
-async def _counts(database: Database) -> dict[str, int]:
-    async with database.transaction() as db:
-        return {
-            table: int(await db.scalar(sa.text(f"SELECT count(*) FROM {table}")) or 0)  # noqa: S608
-            for table in (
-                "users",
-                "weapons",
-                "sessions",
-                "session_weapon_entries",
-                "attachments",
-                "ai_reflections",
-                "jobs",
-            )
-        }
-
-
 @pytest.mark.parametrize("name", list(VIOLATIONS))
 async def test_database_refuses(db: Database, name: str) -> None:
     a, b = await _seed(db)
-    before = await _counts(db)
+    before = await count_rows(db)
     with pytest.raises(IntegrityError):
         async with db.transaction() as session:
             await VIOLATIONS[name](session, a, b)
-    assert await _counts(db) == before
+    assert await count_rows(db) == before
 
 
 async def test_naive_datetimes_are_refused_before_they_reach_the_database(db: Database) -> None:

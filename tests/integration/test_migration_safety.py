@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from aimtrack.storage import migrate
 from aimtrack.storage.engine import Database
 from tests.conftest import BlankDatabase
-from tests.factories import seed_user
+from tests.factories import count_rows, seed_user
 
 COUNTED = (
     "users",
@@ -81,14 +81,6 @@ def _scripts(tmp_path: Path, body: str) -> Path:
     return location
 
 
-async def _counts(database: Database) -> dict[str, int]:
-    async with database.transaction(read_only=True) as session:
-        return {
-            table: int(await session.scalar(sa.text(f"SELECT count(*) FROM {table}")) or 0)  # noqa: S608
-            for table in COUNTED
-        }
-
-
 async def _seeded(url: str) -> Database:
     database = Database.from_url(url)
     await migrate.upgrade(database.engine)
@@ -104,13 +96,13 @@ async def test_rebuilding_a_parent_table_keeps_every_child_row(
     database = await _seeded(blank_database.url)
     scripts = _scripts(tmp_path, REBUILD_SESSIONS)
     try:
-        before = await _counts(database)
-        assert all(before.values())
+        before = await count_rows(database)
+        assert all(before[table] for table in COUNTED)
         await migrate.upgrade(database.engine, script_location=scripts)
         assert await migrate.current_revision(database.engine) == "9001"
-        assert await _counts(database) == before
+        assert await count_rows(database) == before
         await migrate.downgrade(database.engine, "-1", script_location=scripts)
-        assert await _counts(database) == before
+        assert await count_rows(database) == before
         if blank_database.backend == "sqlite":
             async with database.engine.connect() as connection:
                 enforced = (await connection.exec_driver_sql("PRAGMA foreign_keys")).scalar()
@@ -125,12 +117,12 @@ async def test_a_migration_that_orphans_rows_is_refused_and_rolled_back(
     database = await _seeded(blank_database.url)
     scripts = _scripts(tmp_path, ORPHAN_ENTRIES)
     try:
-        before = await _counts(database)
+        before = await count_rows(database)
         expected = migrate.MigrationError if blank_database.backend == "sqlite" else IntegrityError
         with pytest.raises(expected):
             await migrate.upgrade(database.engine, script_location=scripts)
         assert await migrate.current_revision(database.engine) == migrate.head_revision()
-        assert await _counts(database) == before
+        assert await count_rows(database) == before
     finally:
         await database.dispose()
 

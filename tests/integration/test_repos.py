@@ -21,6 +21,7 @@ from aimtrack.core.model import (
     MessageRole,
     SessionSpec,
     SessionStatus,
+    ShootingSession,
     WeaponSpec,
 )
 from aimtrack.storage.engine import Database
@@ -50,6 +51,14 @@ async def _user(db: Database, telegram_id: int = 42) -> int:
 async def _weapon(db: Database, uid: int, name: str = "CZ 75") -> int:
     async with db.transaction() as session:
         return (await WeaponRepo(session, uid).add(WeaponSpec(name=name, caliber="9mm"))).id
+
+
+async def _session_with_entry(db: Database, uid: int, weapon_id: int) -> ShootingSession:
+    async with db.transaction() as session:
+        return await SessionRepo(session, uid).create(
+            SessionSpec(occurred_on=date(2026, 11, 1)),
+            [EntrySpec(weapon_id=weapon_id, distance_m=25, shots=5)],
+        )
 
 
 async def test_weapon_register_lists_active_weapons_and_keeps_retired_ones(db: Database) -> None:
@@ -211,11 +220,8 @@ async def test_deleting_a_session_removes_entries_reflection_and_returns_files(
 ) -> None:
     uid = await _user(db)
     cz = await _weapon(db, uid)
+    created = await _session_with_entry(db, uid, cz)
     async with db.transaction() as session:
-        created = await SessionRepo(session, uid).create(
-            SessionSpec(occurred_on=date(2026, 11, 1)),
-            [EntrySpec(weapon_id=cz, distance_m=25, shots=5)],
-        )
         files = AttachmentRepo(session, uid)
         for owner, owner_id, path in (
             (AttachmentOwner.SESSION, created.id, f"{user_folder(uid)}s/1.jpg"),
@@ -237,11 +243,8 @@ async def test_deleting_a_session_removes_entries_reflection_and_returns_files(
 async def test_one_reflection_per_session_is_replaced_not_duplicated(db: Database) -> None:
     uid = await _user(db)
     cz = await _weapon(db, uid)
+    created = await _session_with_entry(db, uid, cz)
     async with db.transaction() as session:
-        created = await SessionRepo(session, uid).create(
-            SessionSpec(occurred_on=date(2026, 11, 1)),
-            [EntrySpec(weapon_id=cz, distance_m=25, shots=5)],
-        )
         ai = AIRepo(session, uid)
         await ai.save_reflection(created.id, audit=AIAudit(status=AIStatus.RUNNING))
         done = datetime(2026, 11, 1, 20, tzinfo=UTC)
@@ -512,11 +515,7 @@ async def test_two_first_contacts_of_one_person_make_one_user(db: Database) -> N
 async def test_two_workers_saving_one_reflection_leave_one_row(db: Database) -> None:
     uid = await _user(db)
     cz = await _weapon(db, uid)
-    async with db.transaction() as session:
-        created = await SessionRepo(session, uid).create(
-            SessionSpec(occurred_on=date(2026, 11, 1)),
-            [EntrySpec(weapon_id=cz, distance_m=25, shots=5)],
-        )
+    created = await _session_with_entry(db, uid, cz)
     await _racing(
         db,
         lambda session: AIRepo(session, uid).save_reflection(
