@@ -106,6 +106,11 @@ def required_text(name: str, value: str | None, *, max_len: int) -> str:
     return text
 
 
+def fit_text(value: object, max_len: int) -> str | None:
+    """Record-keeping text (who answered, why it failed) is cut to fit, never refused."""
+    return None if value is None else str(value)[:max_len]
+
+
 def is_time_zone(value: object) -> bool:
     """Whether ``value`` names an IANA time zone ('Europe' is a folder, not a zone)."""
     if not isinstance(value, str) or not value:
@@ -130,7 +135,8 @@ def _clean_fields(spec: object, *limits_by_field: tuple[str, int]) -> None:
         object.__setattr__(spec, name, clean_text(name, getattr(spec, name), max_len=max_len))
 
 
-def _whole(name: str, value: object, *, low: int, high: int) -> int:
+def whole_number(name: str, value: object, *, low: int, high: int) -> int:
+    """``value`` as a whole number within ``low..high`` (not a bool), or InvalidInput."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidInput(name, "must be a whole number")
     if not low <= value <= high:
@@ -308,9 +314,11 @@ class EntrySpec:
     notes: str | None = None
 
     def __post_init__(self) -> None:
-        _whole("weapon_id", self.weapon_id, low=1, high=limits.MAX_ROW_ID)
-        _whole("distance_m", self.distance_m, low=limits.MIN_DISTANCE_M, high=limits.MAX_DISTANCE_M)
-        _whole("shots", self.shots, low=1, high=limits.MAX_SHOTS)
+        whole_number("weapon_id", self.weapon_id, low=1, high=limits.MAX_ROW_ID)
+        whole_number(
+            "distance_m", self.distance_m, low=limits.MIN_DISTANCE_M, high=limits.MAX_DISTANCE_M
+        )
+        whole_number("shots", self.shots, low=1, high=limits.MAX_SHOTS)
         score = parse_score(self.score)
         if score is not None and score > Decimal(str(limits.MAX_SCORE_PER_SHOT)) * self.shots:
             raise InvalidInput("score", f"is more than {limits.MAX_SCORE_PER_SHOT} per shot")
@@ -418,10 +426,10 @@ class AttachmentSpec:
             object.__setattr__(self, "owner", AttachmentOwner(self.owner))
         except ValueError:
             raise InvalidInput("owner", "must be session, entry or weapon") from None
-        _whole("owner_id", self.owner_id, low=1, high=limits.MAX_ROW_ID)
+        whole_number("owner_id", self.owner_id, low=1, high=limits.MAX_ROW_ID)
         if not isinstance(self.mime, str) or self.mime not in ALLOWED_ATTACHMENT_MIME:
             raise InvalidInput("mime", "must be a JPEG, PNG or WEBP image or a PDF")
-        _whole("size_bytes", self.size_bytes, low=1, high=limits.MAX_ATTACHMENT_BYTES)
+        whole_number("size_bytes", self.size_bytes, low=1, high=limits.MAX_ATTACHMENT_BYTES)
         if not isinstance(self.sha256, str) or not _SHA256.fullmatch(self.sha256):
             raise InvalidInput("sha256", "must be 64 lowercase hex digits")
         path = self.path
@@ -479,9 +487,7 @@ class AIAudit:
             ("model", limits.MAX_AI_MODEL),
             ("error", limits.MAX_AI_TEXT),
         ):
-            value = getattr(self, name)
-            if value is not None:
-                object.__setattr__(self, name, str(value)[:max_len])
+            object.__setattr__(self, name, fit_text(getattr(self, name), max_len))
 
 
 @dataclass(frozen=True, slots=True)

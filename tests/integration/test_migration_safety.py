@@ -34,50 +34,44 @@ COUNTED = (
     "conversation_states",
 )
 
-REBUILD_SESSIONS = """
+
+def _migration(upgrade: str, downgrade: str = "pass") -> str:
+    """A migration 9001 on top of the real head, with the given function bodies."""
+    return f"""
 import sqlalchemy as sa
 from alembic import op
 
 revision = "9001"
-down_revision = "{head}"
+down_revision = "{migrate.head_revision()}"
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("sessions", recreate="auto") as batch_op:
-        batch_op.alter_column("weather", type_=sa.String(length=300))
+    {upgrade}
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("sessions", recreate="auto") as batch_op:
-        batch_op.alter_column("weather", type_=sa.String(length=200))
+    {downgrade}
 """
 
-ORPHAN_ENTRIES = """
-from alembic import op
 
-revision = "9001"
-down_revision = "{head}"
-branch_labels = None
-depends_on = None
-
-
-def upgrade() -> None:
-    op.execute("DELETE FROM weapons")
+def _alter_weather(length: int) -> str:
+    return (
+        'with op.batch_alter_table("sessions", recreate="auto") as batch_op:\n'
+        f'        batch_op.alter_column("weather", type_=sa.String(length={length}))'
+    )
 
 
-def downgrade() -> None:
-    pass
-"""
+REBUILD_SESSIONS = _migration(_alter_weather(300), _alter_weather(200))
+ORPHAN_ENTRIES = _migration('op.execute("DELETE FROM weapons")')
 
 
 def _scripts(tmp_path: Path, body: str) -> Path:
     """The real migrations plus one more on top."""
     location = tmp_path / "migrations"
     shutil.copytree(migrate.MIGRATIONS, location, ignore=shutil.ignore_patterns("__pycache__"))
-    head = migrate.head_revision()
-    (location / "versions" / "9001_test.py").write_text(body.replace("{head}", str(head)))
+    (location / "versions" / "9001_test.py").write_text(body)
     return location
 
 

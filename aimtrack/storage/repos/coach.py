@@ -6,7 +6,7 @@ from datetime import date
 
 from aimtrack.core import limits
 from aimtrack.core.errors import InvalidInput
-from aimtrack.core.model import CoachMessage, CoachThread, MessageRole, clean_text
+from aimtrack.core.model import CoachMessage, CoachThread, MessageRole, clean_text, fit_text
 from aimtrack.storage.repos.base import UserScopedRepo, to_domain
 from aimtrack.storage.tables import CoachMessageRow, CoachThreadRow, WeaponRow, utcnow
 
@@ -65,8 +65,8 @@ class CoachRepo(UserScopedRepo):
             thread_id=thread_id,
             role=MessageRole(role),
             content=text,
-            provider=provider[: limits.MAX_AI_PROVIDER] if provider else None,
-            model=model[: limits.MAX_AI_MODEL] if model else None,
+            provider=fit_text(provider, limits.MAX_AI_PROVIDER),
+            model=fit_text(model, limits.MAX_AI_MODEL),
         )
         self.db.add(row)
         thread.updated_at = utcnow()  # the thread with the latest message lists first

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from aimtrack.core.errors import InvalidInput
+from aimtrack.core.model import whole_number
 from aimtrack.storage.tables import ProcessedUpdateRow
 
 MAX_UPDATE_ID = 2**63 - 1  # BIGINT
@@ -20,10 +20,7 @@ class UpdateLog:
 
     async def claim(self, transport: str, update_id: int) -> bool:
         """Record ``update_id``; False when it was recorded before (handle it no more)."""
-        if isinstance(update_id, bool) or not isinstance(update_id, int):
-            raise InvalidInput("update_id", "must be a whole number")
-        if not 0 <= update_id <= MAX_UPDATE_ID:
-            raise InvalidInput("update_id", f"must be between 0 and {MAX_UPDATE_ID}")
+        whole_number("update_id", update_id, low=0, high=MAX_UPDATE_ID)
         try:
             async with self.db.begin_nested():
                 self.db.add(ProcessedUpdateRow(transport=transport, update_id=update_id))
