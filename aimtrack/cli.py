@@ -17,7 +17,11 @@ from typing import Any, TextIO
 from sqlalchemy.exc import SQLAlchemyError
 
 from aimtrack import __version__
+from aimtrack.bot.app import build_conversation
+from aimtrack.bot.conversation import Access, Conversation
+from aimtrack.bot.transports.console import Console
 from aimtrack.config import ConfigError, Settings, is_telegram_id, load_settings
+from aimtrack.core.clock import SystemClock
 from aimtrack.core.errors import AimTrackError
 from aimtrack.core.model import Language
 from aimtrack.storage import migrate
@@ -51,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
         "chat", help="talk to AimTrack in this terminal (no Telegram needed)"
     )
     chat.add_argument("--user", default="local", help="whose log to use (default: %(default)s)")
-    chat.set_defaults(handler=not_yet("the console chat", "issue 3"))
+    chat.set_defaults(handler=cmd_chat)
 
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
@@ -191,13 +195,46 @@ async def cmd_db_current(settings: Settings, _args: argparse.Namespace, out: Tex
 
 
 async def cmd_run(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
+    """The Telegram bot when a token is configured; otherwise the console chat."""
     await cmd_db_upgrade(settings, args, out)
-    print(
-        "The chat bot (Telegram and console) is not built yet (planned in issue 3);"
-        " the database is ready.",
-        file=out,
+    if settings.telegram_token is None:
+        print(
+            "No AIMTRACK_TELEGRAM_TOKEN configured: starting the console chat instead"
+            " (set the token in .env to run the Telegram bot).",
+            file=out,
+        )
+        args.user = "local"
+        return await cmd_chat(settings, args, out)
+    from aimtrack.bot.transports.telegram import run_telegram  # noqa: PLC0415 -- heavy import
+
+    db = _database(settings)
+    try:
+        await run_telegram(settings, _conversation(settings, db))
+    finally:
+        await db.dispose()
+    return EXIT_OK
+
+
+async def cmd_chat(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
+    db = _database(settings)
+    try:
+        await migrate.upgrade(db.engine)
+        console = Console(_conversation(settings, db), user=args.user, out=out)
+        return await console.run(sys.stdin)
+    finally:
+        await db.dispose()
+
+
+def _conversation(settings: Settings, db: Database) -> Conversation:
+    return build_conversation(
+        db,
+        clock=SystemClock(),
+        data_dir=settings.data_dir,
+        access=Access(telegram_ids=settings.allowed_users),
+        defaults=NewUserDefaults(
+            language=Language(settings.default_language), timezone=settings.timezone
+        ),
     )
-    return EXIT_NOT_YET
 
 
 async def cmd_users_allow(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:

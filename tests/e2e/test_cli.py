@@ -14,18 +14,22 @@ import pytest
 
 from aimtrack.cli import EXIT_ERROR, EXIT_NOT_YET, EXIT_OK, main
 from aimtrack.storage import migrate
+from tests.chat import jpeg
 from tests.conftest import BlankDatabase
 
 SUBCOMMANDS = ["run", "chat", "db", "users", "export", "jobs", "backup", "restore"]
 
 
-def aimtrack(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def aimtrack(
+    *args: str, env: dict[str, str] | None = None, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run the installed command in a child process, as a user would."""
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("AIMTRACK_")}
     full_env.update(env or {})
     return subprocess.run(
         [sys.executable, "-m", "aimtrack", *args],
         capture_output=True,
+        input=stdin,
         text=True,
         env=full_env,
         timeout=60,
@@ -155,7 +159,6 @@ def test_a_bad_setting_gives_one_line_not_a_traceback(env: dict[str, str], named
 @pytest.mark.parametrize(
     "args",
     [
-        ["chat"],
         ["jobs", "list"],
         ["jobs", "retry", "--all-failed"],
         ["backup", "b.tar"],
@@ -182,12 +185,43 @@ def test_commands_of_later_work_say_not_yet(args: list[str]) -> None:
     assert "is not built yet" in out
 
 
-def test_run_upgrades_the_database_then_says_what_is_not_built_yet(tmp_path: Path) -> None:
-    code, out = run_main("run")
-    assert code == EXIT_NOT_YET
-    assert f"is at revision {migrate.head_revision()}" in out
-    assert "not built yet" in out
+def test_run_without_a_token_upgrades_the_database_and_opens_the_console_chat(
+    tmp_path: Path,
+) -> None:
+    result = aimtrack("run", stdin="/help\n/quit\n")
+    assert result.returncode == 0, result.stderr
+    assert f"is at revision {migrate.head_revision()}" in result.stdout
+    assert "starting the console chat" in result.stdout
+    assert "/sessie" in result.stdout
     assert (tmp_path / "data" / "aimtrack.db").exists()
+
+
+def test_a_newcomer_logs_a_session_in_the_console_and_sees_it_listed(tmp_path: Path) -> None:
+    """The issue's "done when": the typical session, typed into `aimtrack chat`."""
+    photo = tmp_path / "target.jpg"
+    photo.write_bytes(jpeg())
+    script = [
+        "/sessie",
+        "CZ 75",  # no weapons yet: type the name
+        "1",  # the "add" button: 'CZ 75'
+        "25",
+        "50 431",
+        "1",  # "another weapon"
+        "Glock 17",
+        "1",  # the "add" button: 'Glock 17'
+        "15",
+        "30 270,5",
+        f"/photo {photo}",
+        "5",  # ✓ save: [1] another weapon [2] photo [3] notes [4] remove a line [5] save
+        "/sessies",
+    ]
+    result = aimtrack("chat", "--user", "anna", stdin="\n".join(script) + "\n")
+    assert result.returncode == 0, result.stderr
+    assert "Opgeslagen" in result.stdout, result.stdout
+    assert "CZ 75 — 25 m, 50 schoten, 431" in result.stdout
+    assert "Glock 17 — 15 m, 30 schoten, 270,5" in result.stdout
+    assert "Je sessies (1–1 van 1)" in result.stdout
+    assert len(list((tmp_path / "data" / "attachments").rglob("*.jpg"))) == 1
 
 
 def test_user_commands_before_the_schema_exists_say_what_to_run() -> None:
@@ -216,9 +250,18 @@ def test_secrets_never_appear_in_output() -> None:
         "AIMTRACK_AI_API_KEY": "sk-key-that-must-not-leak",
         "AIMTRACK_SECRET_KEY": "signing-key-that-must-not-leak-0123456789abcdef",
     }
-    env = {**secrets, "AIMTRACK_AI_BASE_URL": "http://127.0.0.1:9/v1", "AIMTRACK_AI_MODEL": "m"}
+    env = {
+        **secrets,
+        "AIMTRACK_AI_BASE_URL": "http://127.0.0.1:9/v1",
+        "AIMTRACK_AI_MODEL": "m",
+        "AIMTRACK_TELEGRAM_BASE_URL": "http://127.0.0.1:9",  # nothing listens: fails at once
+    }
     outputs = [aimtrack(*args, env=env) for args in (["db", "upgrade"], ["users", "list"], ["run"])]
-    assert [result.returncode for result in outputs] == [EXIT_OK, EXIT_OK, EXIT_NOT_YET]
+    assert [result.returncode for result in outputs] == [EXIT_OK, EXIT_OK, EXIT_ERROR]
+    assert outputs[2].stderr.strip().splitlines() == [
+        "aimtrack: cannot reach the Telegram Bot API at http://127.0.0.1:9/: httpx.ConnectError:"
+        " All connection attempts failed"
+    ]
     for result in outputs:
         for value in secrets.values():
             assert value not in result.stdout + result.stderr

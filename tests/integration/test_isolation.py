@@ -155,6 +155,12 @@ CASES = [
         lambda r, a, b: r.recent_clubs(),
         lambda result, a, b: result == [f"{b.marker} club"],
     ),
+    Case(
+        SessionRepo,
+        "recent_distances",
+        lambda r, a, b: r.recent_distances(a.weapon_used),
+        lambda result, a, b: result == [],
+    ),
     # attachments
     Case(
         AttachmentRepo,

@@ -10,7 +10,14 @@ import sqlalchemy as sa
 
 from aimtrack.core import limits
 from aimtrack.core.errors import NotFound
-from aimtrack.core.model import Entry, EntrySpec, SessionSpec, SessionStatus, ShootingSession
+from aimtrack.core.model import (
+    Entry,
+    EntrySpec,
+    SessionSpec,
+    SessionStatus,
+    ShootingSession,
+    is_row_id,
+)
 from aimtrack.storage.repos.base import UserScopedRepo, to_domain
 from aimtrack.storage.tables import AttachmentRow, EntryRow, SessionRow, WeaponRow
 
@@ -137,6 +144,25 @@ class SessionRepo(UserScopedRepo):
             .limit(max(1, min(limit, MAX_PAGE)))
         )
         return [club for club, _ in await self.db.execute(query) if club is not None]
+
+    async def recent_distances(self, weapon_id: int, *, limit: int = 4) -> list[int]:
+        """The distances this weapon was last used at, most recent first, each once."""
+        if not is_row_id(weapon_id):
+            return []
+        query = (
+            sa.select(EntryRow.distance_m, sa.func.max(SessionRow.occurred_on).label("last"))
+            .join(
+                SessionRow,
+                sa.and_(
+                    SessionRow.id == EntryRow.session_id, SessionRow.user_id == EntryRow.user_id
+                ),
+            )
+            .where(EntryRow.user_id == self.user_id, EntryRow.weapon_id == weapon_id)
+            .group_by(EntryRow.distance_m)
+            .order_by(sa.desc("last"), EntryRow.distance_m)
+            .limit(max(1, min(limit, MAX_PAGE)))
+        )
+        return [distance for distance, _ in await self.db.execute(query)]
 
     async def _require_weapon(self, weapon_id: int) -> None:
         if not await self._owns(WeaponRow, weapon_id):

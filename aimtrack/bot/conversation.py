@@ -1,0 +1,386 @@
+"""The conversation core: one input in, one outcome out, state saved after every step.
+
+``Conversation.handle`` does, for every input:
+
+1. find the user behind the sender (registering them on first contact when the owner allowed
+   them); an unknown user is told their id to give to the owner and nothing is stored;
+2. for a file: check the declared size, download it, validate it and store it on disk
+   (outside any database transaction, in a thread);
+3. in one transaction: claim the update id (a replayed update is handled once), load the
+   flow state, let the flow take the step, save the new state;
+4. after the commit: delete files that the step let go of (or the upload when nothing kept it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+from aimtrack.bot import files
+from aimtrack.bot.commands import COMMANDS, canonical
+from aimtrack.bot.flow import Context, Flow, State, StoredUpload, Turn, reply
+from aimtrack.bot.i18n import Catalogue, Translator, build_catalogue, language_from_hint
+from aimtrack.bot.io import Command, Input, Outcome, Press, Reply, Sender, Text, Upload
+from aimtrack.core.clock import Clock
+from aimtrack.core.errors import AimTrackError, InvalidInput, NotFound
+from aimtrack.core.model import ConversationState, Language
+from aimtrack.storage.engine import Database
+from aimtrack.storage.repos import ConversationRepo, ProfileRepo, UpdateLog, UserDirectory
+from aimtrack.storage.repos.users import CONSOLE, TELEGRAM, NewUserDefaults
+
+log = logging.getLogger(__name__)
+
+MAX_SEQ: Final = 1_000_000  # button sequence numbers wrap; only the current one is valid
+MAX_TEXT_IN: Final = 10_000  # longer messages are refused before any parsing
+
+TEXTS: Final[Catalogue] = {
+    "refused": (
+        "Deze AimTrack is privé. Geef je Telegram-id {user_id} aan de beheerder; die kan je "
+        "toevoegen met: aimtrack users allow {user_id}",
+        "This AimTrack is private. Give your Telegram id {user_id} to its owner, who can add "
+        "you with: aimtrack users allow {user_id}",
+    ),
+    "welcome": (
+        "Welkom bij AimTrack, {name}! Log een sessie met /sessie of typ hem in één regel, "
+        "bijvoorbeeld: CZ 75 25m 50 schoten 431. Voeg eerst je wapens toe met /wapens en vul "
+        "je /profiel in (naam, KNSA-nummer, vereniging, verlof).",
+        "Welcome to AimTrack, {name}! Log a session with /session or type it on one line, "
+        "for example: CZ 75 25m 50 shots 431. Add your weapons first with /weapons and fill in "
+        "your /profile (name, KNSA number, club, licence).",
+    ),
+    "help": (
+        "Wat ik kan:\n{commands}\n\nSnel loggen: stuur één bericht zoals "
+        "'CZ 75 25m 50 schoten 431' of 'gisteren walther lg 10m 40 sch 372; glock 25m 20 sch'. "
+        "Stuur een foto van je kaart, ook zonder sessie: ik bewaar hem en je vult later aan.",
+        "What I can do:\n{commands}\n\nQuick entry: send one message such as "
+        "'CZ 75 25m 50 shots 431' or 'yesterday walther lg 10m 40 sh 372; glock 25m 20 sh'. "
+        "Send a photo of your target, even without a session: I keep it and you add details "
+        "later.",
+    ),
+    "cmd.start": ("begin en registreer", "start and register"),
+    "cmd.session": ("sessie loggen (stap voor stap)", "log a session (step by step)"),
+    "cmd.sessions": ("je sessies bekijken, wijzigen, verwijderen", "view, edit, delete sessions"),
+    "cmd.weapons": ("je wapens beheren", "manage your weapons"),
+    "cmd.profile": ("naam, KNSA, vereniging, verlof, taal", "name, KNSA, club, licence, language"),
+    "cmd.cancel": ("stoppen met wat je aan het doen bent", "stop what you are doing"),
+    "cmd.help": ("deze uitleg", "this help"),
+    "unknown_command": (
+        "Dat commando ken ik niet. /help laat zien wat kan.",
+        "I don't know that command. /help shows what I can do.",
+    ),
+    "cancelled": ("Geannuleerd.", "Cancelled."),
+    "nothing_to_cancel": ("Er is niets om te annuleren.", "There is nothing to cancel."),
+    "expired": (
+        "Deze knop is verlopen; gebruik de knoppen van het laatste bericht.",
+        "This button has expired; use the buttons of the latest message.",
+    ),
+    "chat_hint": (
+        "Ik begreep dat niet als sessie. Typ bijvoorbeeld 'CZ 75 25m 50 schoten 431', of "
+        "gebruik /sessie. /help laat alles zien.",
+        "I didn't understand that as a session. Type for example 'CZ 75 25m 50 shots 431', or "
+        "use /session. /help shows everything.",
+    ),
+    "too_long": (
+        "Dat bericht is te lang (meer dan {limit} tekens). Er is niets opgeslagen.",
+        "That message is too long (over {limit} characters). Nothing was saved.",
+    ),
+    "guard": (
+        "Je bent nog bezig met een sessie. Eerst afmaken, of weggooien en doorgaan?",
+        "You are still logging a session. Finish it first, or discard it and go on?",
+    ),
+    "guard.keep": ("Sessie afmaken", "Finish the session"),
+    "guard.drop": ("Weggooien", "Discard"),
+    "not_found": (
+        "Dat kon ik niet vinden (misschien al verwijderd).",
+        "I couldn't find that (perhaps it was deleted).",
+    ),
+    "invalid": (
+        "Dat kan ik zo niet opslaan ({field}: {reason}). Er is niets veranderd.",
+        "I can't save that ({field}: {reason}). Nothing was changed.",
+    ),
+    "failed": (
+        "Er ging iets mis aan mijn kant; er is niets veranderd. Probeer het zo nog eens.",
+        "Something went wrong on my side; nothing was changed. Please try again shortly.",
+    ),
+    "upload.too_large": (
+        "Dat bestand is te groot (foto's tot {photo_mb} MB, pdf's tot {pdf_mb} MB).",
+        "That file is too large (photos up to {photo_mb} MB, PDFs up to {pdf_mb} MB).",
+    ),
+    "upload.empty": ("Dat bestand is leeg.", "That file is empty."),
+    "upload.not_an_image": (
+        "Dat is geen foto die ik kan lezen. Stuur een JPEG-, PNG- of WEBP-foto, of een pdf.",
+        "That is not a picture I can read. Send a JPEG, PNG or WEBP photo, or a PDF.",
+    ),
+    "upload.unsupported": (
+        "Dat soort bestand bewaar ik niet. Stuur een JPEG-, PNG- of WEBP-foto, of een pdf.",
+        "I don't keep that kind of file. Send a JPEG, PNG or WEBP photo, or a PDF.",
+    ),
+    "upload.too_many_pixels": (
+        "Die afbeelding is te groot (te veel pixels). Stuur een kleinere foto.",
+        "That image is too large (too many pixels). Send a smaller photo.",
+    ),
+    "upload.broken": (
+        "Dat bestand is beschadigd of onvolledig.",
+        "That file is damaged or incomplete.",
+    ),
+    "upload.failed": (
+        "Ik kon het bestand niet ophalen of opslaan; probeer het nog eens.",
+        "I couldn't download or store the file; please try again.",
+    ),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Access:
+    """Who may talk to AimTrack besides the users the owner allowed in the database."""
+
+    telegram_ids: frozenset[int] = frozenset()
+    console: bool = True  # whoever runs `aimtrack chat` on the machine owns the data
+
+
+class Conversation:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        clock: Clock,
+        data_dir: Path,
+        flows: Mapping[str, Flow],
+        catalogue: Mapping[str, tuple[str, str]],
+        access: Access | None = None,
+        defaults: NewUserDefaults | None = None,
+        precious: frozenset[str] = frozenset({"session"}),
+        text_flow: str = "session",
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.data_dir = data_dir
+        self.flows = dict(flows)
+        self.catalogue = catalogue
+        self.access = access or Access()
+        self.defaults = defaults or NewUserDefaults()
+        self.precious = precious
+        self.text_flow = text_flow
+
+    def translator(self, language: Language) -> Translator:
+        return Translator(self.catalogue, language)
+
+    async def handle(self, sender: Sender, item: Input, *, update_id: int | None = None) -> Outcome:
+        account = await self._account(sender)
+        if account is None:
+            t = self.translator(language_from_hint(sender.language_hint))
+            return Outcome((Reply(t("refused", user_id=sender.external_id)),))
+        user_id, language = account
+        t = self.translator(language)
+        if isinstance(item, Text) and len(item.text) > MAX_TEXT_IN:
+            return Outcome((Reply(t("too_long", limit=MAX_TEXT_IN)),))
+        stored: StoredUpload | None = None
+        if isinstance(item, Upload):
+            received = await self._receive(user_id, item, t)
+            if isinstance(received, Reply):
+                return Outcome((received,))
+            stored = received
+        try:
+            turn = await self._step(sender, user_id, item, stored, update_id)
+        except Exception as error:  # noqa: BLE001 -- every failure gets a reply; bugs are logged
+            if stored is not None:
+                await asyncio.to_thread(files.remove_stored, self.data_dir, stored.path)
+            return Outcome((Reply(_error_text(t, error)),))
+        if turn is None:
+            return Outcome(duplicate=True)
+        for path in turn.remove_files:
+            await asyncio.to_thread(files.remove_stored, self.data_dir, path)
+        return Outcome(tuple(turn.replies), notice=turn.notice)
+
+    async def _account(self, sender: Sender) -> tuple[int, Language] | None:
+        """The user's id and language, registering an allowed user on first contact."""
+        async with self.db.transaction() as db:
+            users = UserDirectory(db, self.defaults)
+            found = await users.find(sender.transport, sender.external_id)
+            if found is None or not found.is_allowed:
+                if not self._granted(sender):
+                    return None
+                found = await users.register(
+                    sender.transport,
+                    sender.external_id,
+                    display_name=sender.display_name,
+                    allowed=True,
+                )
+            profile = await ProfileRepo(db, found.user_id).get()
+            return found.user_id, profile.language
+
+    def _granted(self, sender: Sender) -> bool:
+        if sender.transport == CONSOLE:
+            return self.access.console
+        if sender.transport == TELEGRAM and sender.external_id.isdecimal():
+            return int(sender.external_id) in self.access.telegram_ids
+        return False
+
+    async def _receive(self, user_id: int, upload: Upload, t: Translator) -> StoredUpload | Reply:
+        limit = files.MAX_PHOTO_BYTES
+        if upload.declared_size is not None and upload.declared_size > limit:
+            return self._rejection(t, files.Rejection.TOO_LARGE)
+        try:
+            data = await upload.fetch()
+            if upload.kind == "photo":
+                checked = await asyncio.to_thread(files.check_image, data)
+            else:
+                checked = await asyncio.to_thread(
+                    files.check_upload, data, declared_mime=upload.mime, file_name=upload.file_name
+                )
+            path = await asyncio.to_thread(
+                files.store_upload, self.data_dir, user_id, checked, data
+            )
+        except files.UploadRejected as rejected:
+            return self._rejection(t, rejected.reason)
+        except Exception:
+            log.exception("could not receive an upload")
+            return Reply(t("upload.failed"))
+        return StoredUpload(path, checked, upload.file_name, upload.caption)
+
+    @staticmethod
+    def _rejection(t: Translator, reason: files.Rejection) -> Reply:
+        return Reply(
+            t(
+                f"upload.{reason.value}",
+                photo_mb=files.MAX_PHOTO_BYTES // 2**20,
+                pdf_mb=files.MAX_PDF_BYTES // 2**20,
+            )
+        )
+
+    async def _step(
+        self,
+        sender: Sender,
+        user_id: int,
+        item: Input,
+        stored: StoredUpload | None,
+        update_id: int | None,
+    ) -> Turn | None:
+        async with self.db.transaction() as db:
+            if update_id is not None and not await UpdateLog(db).claim(sender.transport, update_id):
+                return None
+            profile = await ProfileRepo(db, user_id).get()
+            conversations = ConversationRepo(db, user_id)
+            saved = await conversations.load(sender.transport, sender.chat_id)
+            state = None if saved is None else State(saved.flow, saved.step, dict(saved.draft))
+            if state is not None and state.flow not in self.flows:
+                state = None  # a flow that no longer exists: start afresh
+            seq = _seq(state) % MAX_SEQ + 1
+            ctx = Context(
+                db=db,
+                user_id=user_id,
+                profile=profile,
+                clock=self.clock,
+                data_dir=self.data_dir,
+                t=self.translator(profile.language),
+                sender=sender,
+                seq=seq,
+            )
+            turn = await self._dispatch(ctx, state, item, stored)
+            if stored is not None and not ctx.upload_used:
+                turn.remove_files.append(stored.path)
+            if turn.state is None:
+                await conversations.clear(sender.transport, sender.chat_id)
+            else:
+                turn.state.data["seq"] = seq
+                await conversations.save(
+                    ConversationState(
+                        transport=sender.transport,
+                        chat_id=sender.chat_id,
+                        flow=turn.state.flow,
+                        step=turn.state.step,
+                        draft=turn.state.data,
+                    )
+                )
+            return turn
+
+    async def _dispatch(
+        self, ctx: Context, state: State | None, item: Input, stored: StoredUpload | None
+    ) -> Turn:
+        t = ctx.t
+        if isinstance(item, Command):
+            return await self._command(ctx, state, item)
+        if isinstance(item, Press):
+            seq, _, action = item.data.partition(":")
+            if state is None or seq != str(_seq(state)):
+                return Turn([], state, notice=t("expired"))
+            if action.startswith("guard:"):
+                return await self._guard(ctx, state, action.removeprefix("guard:"))
+            return await self.flows[state.flow].on_press(ctx, state, action)
+        if stored is not None:
+            flow = self.flows[state.flow if state else self.text_flow]
+            if state is None:
+                state = State(self.text_flow, "", {})
+            return await flow.on_upload(ctx, state, stored)
+        assert isinstance(item, Text)  # noqa: S101 -- Upload always arrives as `stored`
+        if state is None:
+            state = State(self.text_flow, "", {})
+        return await self.flows[state.flow].on_text(ctx, state, item.text)
+
+    async def _command(  # noqa: PLR0911 -- one return per command
+        self, ctx: Context, state: State | None, command: Command
+    ) -> Turn:
+        t = ctx.t
+        key = canonical(command.name)
+        if key is None:
+            return Turn([reply(t("unknown_command"))], state)
+        if key == "help":
+            return Turn([reply(self.help_text(t))], state)
+        if key == "start":
+            name = ctx.profile.display_name or ctx.sender.display_name or ""
+            return Turn([reply(t("welcome", name=name))], state)
+        if key == "cancel":
+            if state is None:
+                return Turn([reply(t("nothing_to_cancel"))], None)
+            return await self.flows[state.flow].on_cancel(ctx, state)
+        if state is not None and state.flow == key:
+            return await self.flows[key].prompt(ctx, state)
+        if state is not None and state.flow in self.precious and state.step:
+            state.data["guard"] = [key, command.args]
+            keep = ctx.button(t("guard.keep"), "guard:keep")
+            drop = ctx.button(t("guard.drop"), "guard:drop")
+            return Turn([reply(t("guard"), [keep, drop])], state)
+        if state is not None:
+            return await self._switch(ctx, state, key, command.args)
+        return await self.flows[key].start(ctx, command.args)
+
+    async def _guard(self, ctx: Context, state: State, choice: str) -> Turn:
+        key, args = state.data.pop("guard", [None, ""])
+        if choice == "drop" and isinstance(key, str) and key in self.flows:
+            return await self._switch(ctx, state, key, str(args))
+        return await self.flows[state.flow].prompt(ctx, state)
+
+    async def _switch(self, ctx: Context, state: State, key: str, args: str) -> Turn:
+        """End the open flow (keeping its goodbye and the files it lets go of), start ``key``."""
+        dropped = await self.flows[state.flow].on_cancel(ctx, state)
+        turn = await self.flows[key].start(ctx, args)
+        turn.remove_files.extend(dropped.remove_files)
+        turn.replies[:0] = dropped.replies
+        return turn
+
+    def help_text(self, t: Translator) -> str:
+        lines = [f"/{c.name(t.language)} — {t('cmd.' + c.key)}" for c in COMMANDS]
+        return t("help", commands="\n".join(lines))
+
+
+def _seq(state: State | None) -> int:
+    value = None if state is None else state.data.get("seq")
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _error_text(t: Translator, error: Exception) -> str:
+    if isinstance(error, NotFound):
+        return t("not_found")
+    if isinstance(error, InvalidInput):
+        return t("invalid", field=error.field, reason=error.reason)
+    if not isinstance(error, AimTrackError):
+        log.exception("a conversation step failed", exc_info=error)
+    return t("failed")
+
+
+def catalogue(*parts: Catalogue) -> dict[str, tuple[str, str]]:
+    return build_catalogue(TEXTS, *parts)

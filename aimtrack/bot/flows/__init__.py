@@ -1,0 +1,1 @@
+"""The conversation flows, one module per feature; each keeps its own texts."""

@@ -1,0 +1,423 @@
+"""Logging a session: the guided flow, and the confirm step shared with quick entry.
+
+Guided, with defaults shown rather than asked (typical session in ≤ 10 actions)::
+
+    /sessie → weapon (date today and the last club preselected; buttons change them)
+            → distance (the weapon's last distances as buttons) → "50 431" (shots and score)
+            → menu: another weapon · photo · notes · save
+
+Photos are welcome at every step. A photo with no session open starts a "photo now, details
+later" draft session in the database; /sessie offers to complete it. Quick entry (a plain
+message) is parsed by :mod:`aimtrack.bot.quick`, asked about where unclear, and lands on the
+confirm step: save · edit (→ the guided menu) · cancel.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any, Final
+
+from aimtrack.bot.flow import Context, State, StoredUpload, Turn, chunked, reply
+from aimtrack.bot.flows import draft
+from aimtrack.bot.flows.draft import DraftEntry
+from aimtrack.bot.flows.quick_entry import QuickEntryMixin
+from aimtrack.bot.flows.session_texts import TEXTS
+from aimtrack.bot.io import Reply
+from aimtrack.core import limits
+from aimtrack.core.errors import InvalidInput
+from aimtrack.core.model import (
+    AttachmentOwner,
+    SessionSpec,
+    SessionStatus,
+    Weapon,
+    WeaponSpec,
+    clean_text,
+)
+
+__all__ = ["TEXTS", "SessionFlow"]
+
+MAX_CLUBS: Final = 5
+
+
+class SessionFlow(QuickEntryMixin):
+    name = "session"
+
+    # --- entry points -------------------------------------------------------------------
+
+    async def start(self, ctx: Context, args: str) -> Turn:
+        drafts = await ctx.sessions.list_sessions(limit=1, status=SessionStatus.DRAFT)
+        if drafts:
+            found = drafts[0]
+            photos = await ctx.attachments.list_for(AttachmentOwner.SESSION, found.id)
+            state = State(self.name, "resume", {"resume": found.id})
+            text = ctx.t(
+                "session.resume",
+                date=draft.format_date(found.occurred_on, ctx.profile.language),
+                photos=len(photos),
+            )
+            return Turn(
+                [
+                    reply(
+                        text,
+                        [
+                            ctx.button(ctx.t("session.resume_yes"), "ry"),
+                            ctx.button(ctx.t("session.resume_new"), "rn"),
+                        ],
+                    )
+                ],
+                state,
+            )
+        return await self._new(ctx, {})
+
+    async def _new(self, ctx: Context, data: dict[str, Any]) -> Turn:
+        clubs = await ctx.sessions.recent_clubs(limit=1)
+        data.setdefault("on", ctx.today().isoformat())
+        data.setdefault("club", clubs[0] if clubs else None)
+        return await self._show(ctx, State(self.name, "weapon", data))
+
+    async def prompt(self, ctx: Context, state: State) -> Turn:
+        return await self._show(ctx, state)
+
+    async def on_cancel(self, ctx: Context, state: State) -> Turn:
+        text = ctx.t("session.cancelled_draft" if "sid" in state.data else "cancelled")
+        return Turn([reply(text)], None, remove_files=draft.photo_paths(state.data))
+
+    async def on_upload(self, ctx: Context, state: State, upload: StoredUpload) -> Turn:
+        if not state.step:
+            return await self._photo_now(ctx, upload)
+        if state.step in {"offer", "resume"}:  # a "photo now" draft is open: add to it
+            await ctx.attachments.add(draft.attachment_spec(int(state.data["resume"]), upload))
+            ctx.upload_used = True
+            return Turn([reply(ctx.t("session.photo_added_draft"))], state)
+        if not draft.add_photo(state.data, upload):
+            return Turn([reply(ctx.t("session.too_many_photos"))], state)
+        ctx.upload_used = True
+        count = len(state.data["photos"])
+        turn = await self._show(ctx, state if state.step != "photo" else _at(state, "menu"))
+        turn.replies.insert(0, reply(ctx.t("session.photo_added", count=count)))
+        return turn
+
+    async def _photo_now(self, ctx: Context, upload: StoredUpload) -> Turn:
+        session = await ctx.sessions.create(
+            SessionSpec(occurred_on=ctx.today(), status=SessionStatus.DRAFT)
+        )
+        await ctx.attachments.add(draft.attachment_spec(session.id, upload))
+        ctx.upload_used = True
+        state = State(self.name, "offer", {"resume": session.id})
+        text = ctx.t(
+            "session.photo_now", date=draft.format_date(session.occurred_on, ctx.profile.language)
+        )
+        buttons = [
+            ctx.button(ctx.t("session.fill_now"), "ry"),
+            ctx.button(ctx.t("session.later"), "later"),
+        ]
+        return Turn([reply(text, buttons)], state)
+
+    # --- input --------------------------------------------------------------------------
+
+    async def on_text(self, ctx: Context, state: State, text: str) -> Turn:
+        handler = {
+            "": self.quick,
+            "weapon": self._typed_weapon,
+            "club": self._typed_club,
+            "date": self._typed_date,
+            "distance": self._typed_distance,
+            "shots": self._typed_shots,
+            "notes": self._typed_notes,
+        }.get(state.step) or self.quick_text
+        return await handler(ctx, state, text)
+
+    async def on_press(  # noqa: PLR0911, PLR0912 -- one branch per button
+        self, ctx: Context, state: State, action: str
+    ) -> Turn:
+        verb, _, arg = action.partition(":")
+        data = state.data
+        if verb == "ry":
+            return await self._resume(ctx, state)
+        if verb == "rn":
+            return await self._new(ctx, {})
+        if verb == "later":
+            return Turn([reply(ctx.t("session.kept_for_later"))], None)
+        if verb == "w":
+            return await self._pick_weapon(ctx, state, int(arg))
+        if verb == "neww":
+            return await self._new_weapon(ctx, state)
+        if verb == "d":
+            return await self._set_distance(ctx, state, int(arg))
+        if verb == "c":
+            clubs = await ctx.sessions.recent_clubs(limit=MAX_CLUBS)
+            data["club"] = clubs[int(arg)] if arg.isdecimal() and int(arg) < len(clubs) else None
+            return await self._show(ctx, _at(state, _back(data)))
+        if verb in {"today", "yday"}:
+            day = ctx.today() - timedelta(days=1 if verb == "yday" else 0)
+            data["on"] = day.isoformat()
+            return await self._show(ctx, _at(state, _back(data)))
+        if verb == "del":
+            items = draft.entries(data)
+            if arg.isdecimal() and int(arg) < len(items):
+                del items[int(arg)]
+                draft.set_entries(data, items)
+            return await self._show(ctx, _at(state, "menu"))
+        if verb == "save":
+            return await self._save(ctx, state)
+        if verb in {"weapon", "club", "date", "photo", "notes", "menu", "remove"}:
+            if verb in {"club", "date"}:
+                data["back"] = state.step
+            return await self._show(ctx, _at(state, verb))
+        if verb == "cancel":
+            return await self.on_cancel(ctx, state)
+        return await self.quick_press(ctx, state, verb, arg)
+
+    async def _resume(self, ctx: Context, state: State) -> Turn:
+        session = await ctx.sessions.get(int(state.data["resume"]))
+        data = draft.from_session(session)
+        if data.get("club") is None:
+            clubs = await ctx.sessions.recent_clubs(limit=1)
+            data["club"] = clubs[0] if clubs else None
+        return await self._show(
+            ctx, State(self.name, "weapon" if not session.entries else "menu", data)
+        )
+
+    async def _pick_weapon(self, ctx: Context, state: State, weapon_id: int) -> Turn:
+        weapon = await ctx.weapons.get(weapon_id)  # NotFound for a forged id
+        state.data["cur"] = {"w": weapon.id}
+        return await self._show(ctx, _at(state, "distance"))
+
+    async def _typed_weapon(self, ctx: Context, state: State, text: str) -> Turn:
+        name = clean_text("name", text, max_len=limits.MAX_NAME * 10)
+        if not name or len(name) > limits.MAX_NAME:
+            return await self._again(ctx, state, "session.bad_weapon_name")
+        wanted = _key(name)
+        matches = [w for w in await _active(ctx) if wanted in {_key(w.name), _key(w.nickname)}]
+        if len(matches) == 1:
+            return await self._pick_weapon(ctx, state, matches[0].id)
+        state.data["neww"] = name
+        turn = await self._show(ctx, state)
+        turn.replies[-1] = reply(
+            ctx.t("session.unknown_weapon", name=name),
+            [ctx.button(ctx.t("session.add_weapon", name=name[:30]), "neww")],
+            *[list(row) for row in turn.replies[-1].buttons],
+        )
+        return turn
+
+    async def _new_weapon(self, ctx: Context, state: State) -> Turn:
+        name = state.data.pop("neww", None)
+        if not isinstance(name, str):
+            return await self._show(ctx, state)
+        weapon = await ctx.weapons.add(WeaponSpec(name=name))
+        turn = await self._pick_weapon(ctx, state, weapon.id)
+        turn.replies.insert(0, reply(ctx.t("session.weapon_added", name=weapon.name)))
+        return turn
+
+    async def _typed_distance(self, ctx: Context, state: State, text: str) -> Turn:
+        parsed = draft.parse_distance(text)
+        if isinstance(parsed, str):
+            return await self._again(ctx, state, parsed)
+        return await self._set_distance(ctx, state, parsed)
+
+    async def _set_distance(self, ctx: Context, state: State, distance: int) -> Turn:
+        if not limits.MIN_DISTANCE_M <= distance <= limits.MAX_DISTANCE_M:
+            return await self._again(ctx, state, "session.distance_range")
+        current = state.data.get("cur")
+        if not isinstance(current, dict):
+            return await self._show(ctx, _at(state, "weapon"))
+        current["d"] = distance
+        return await self._show(ctx, _at(state, "shots"))
+
+    async def _typed_shots(self, ctx: Context, state: State, text: str) -> Turn:
+        parsed = draft.parse_shots_and_score(text)
+        if isinstance(parsed, str):
+            return await self._again(ctx, state, parsed)
+        current = state.data.pop("cur", None)
+        if not isinstance(current, dict) or "d" not in current:
+            return await self._show(ctx, _at(state, "weapon"))
+        items = draft.entries(state.data)
+        if len(items) >= draft.MAX_ENTRIES:
+            return await self._again(ctx, _at(state, "menu"), "session.too_many_entries")
+        shots, score = parsed
+        items.append(DraftEntry(current["w"], current["d"], shots, score))
+        draft.set_entries(state.data, items)
+        return await self._show(ctx, _at(state, "menu"))
+
+    async def _typed_club(self, ctx: Context, state: State, text: str) -> Turn:
+        try:
+            club = clean_text("club", text, max_len=limits.MAX_SHORT_TEXT)
+        except InvalidInput:
+            return await self._again(ctx, state, "session.bad_club")
+        state.data["club"] = club
+        return await self._show(ctx, _at(state, _back(state.data)))
+
+    async def _typed_date(self, ctx: Context, state: State, text: str) -> Turn:
+        day = draft.parse_day(text, ctx.today())
+        if day is None:
+            return await self._again(ctx, state, "session.bad_date")
+        if day > ctx.today():
+            return await self._again(ctx, state, "session.future_date")
+        state.data["on"] = day.isoformat()
+        return await self._show(ctx, _at(state, _back(state.data)))
+
+    async def _typed_notes(self, ctx: Context, state: State, text: str) -> Turn:
+        try:
+            notes = clean_text("notes", text, max_len=limits.MAX_NOTE)
+        except InvalidInput:
+            return await self._again(ctx, state, "session.notes_too_long", limit=limits.MAX_NOTE)
+        old = state.data.get("notes")
+        state.data["notes"] = f"{old}\n{notes}" if old and notes else notes
+        if len(state.data["notes"] or "") > limits.MAX_NOTE:
+            state.data["notes"] = old
+            return await self._again(ctx, state, "session.notes_too_long", limit=limits.MAX_NOTE)
+        return await self._show(ctx, _at(state, "menu"))
+
+    async def _save(self, ctx: Context, state: State) -> Turn:
+        if not draft.entries(state.data):
+            return await self._again(ctx, _at(state, "weapon"), "session.no_entries")
+        session, remove = await draft.save(ctx, state.data)
+        weapons = {w.id: w for w in await ctx.weapons.list_weapons(include_retired=True)}
+        lines = [
+            draft.entry_line(ctx, DraftEntry(e.weapon_id, e.distance_m, e.shots, e.score), weapons)
+            for e in session.entries
+        ]
+        photos = len(await ctx.attachments.list_for(AttachmentOwner.SESSION, session.id))
+        text = ctx.t(
+            "session.saved",
+            date=draft.format_date(session.occurred_on, ctx.profile.language),
+            club=session.club or "—",
+            entries="\n".join(f"• {line}" for line in lines),
+            photos=photos,
+        )
+        return Turn([reply(text)], None, remove_files=remove)
+
+    # --- showing a step -----------------------------------------------------------------
+
+    async def _again(self, ctx: Context, state: State, key: str, **values: object) -> Turn:
+        turn = await self._show(ctx, state)
+        turn.replies.insert(0, reply(ctx.t(key, **values)))
+        return turn
+
+    async def _show(self, ctx: Context, state: State) -> Turn:
+        show = {
+            "weapon": self._show_weapon,
+            "distance": self._show_distance,
+            "shots": self._show_shots,
+            "menu": self._show_menu,
+            "club": self._show_club,
+            "date": self._show_date,
+            "photo": self._show_photo,
+            "notes": self._show_notes,
+            "remove": self._show_remove,
+        }.get(state.step)
+        if show is None:
+            return await self.show_quick(ctx, state)
+        return Turn([await show(ctx, state)], state)
+
+    def _header(self, ctx: Context, data: dict[str, Any]) -> str:
+        day = draft.occurred_on(data, ctx)
+        return ctx.t(
+            "session.header",
+            date=draft.format_date(day, ctx.profile.language),
+            club=data.get("club") or ctx.t("session.no_club"),
+        )
+
+    async def _show_weapon(self, ctx: Context, state: State) -> Reply:
+        weapons = await _active(ctx)
+        day = draft.occurred_on(state.data, ctx)
+        other_day = (
+            ("yday", "session.yesterday") if day == ctx.today() else ("today", "session.today")
+        )
+        settings = [
+            ctx.button(ctx.t("session.change_club"), "club"),
+            ctx.button(ctx.t(other_day[1]), other_day[0]),
+            ctx.button(ctx.t("session.other_date"), "date"),
+        ]
+        picks = [ctx.button(w.name[:40], f"w:{w.id}") for w in weapons]
+        done = [ctx.button(ctx.t("session.to_menu"), "menu")] if draft.entries(state.data) else []
+        key = "session.ask_weapon" if weapons else "session.ask_first_weapon"
+        return reply(
+            f"{self._header(ctx, state.data)}\n{ctx.t(key)}", *chunked(picks, 2), settings, done
+        )
+
+    async def _show_distance(self, ctx: Context, state: State) -> Reply:
+        weapon = await ctx.weapons.get(int(state.data["cur"]["w"]))
+        recent = await ctx.sessions.recent_distances(weapon.id)
+        buttons = [ctx.button(f"{d} m", f"d:{d}") for d in recent]
+        return reply(ctx.t("session.ask_distance", weapon=weapon.name), buttons)
+
+    async def _show_shots(self, ctx: Context, state: State) -> Reply:
+        weapon = await ctx.weapons.get(int(state.data["cur"]["w"]))
+        return reply(
+            ctx.t("session.ask_shots", weapon=weapon.name, distance=state.data["cur"]["d"])
+        )
+
+    async def _show_menu(self, ctx: Context, state: State) -> Reply:
+        return reply(
+            await self.summary(ctx, state.data),
+            [
+                ctx.button(ctx.t("session.more"), "weapon"),
+                ctx.button(ctx.t("session.photo"), "photo"),
+            ],
+            [
+                ctx.button(ctx.t("session.notes"), "notes"),
+                ctx.button(ctx.t("session.remove"), "remove"),
+            ],
+            [ctx.button(ctx.t("session.save"), "save")],
+        )
+
+    async def _show_club(self, ctx: Context, state: State) -> Reply:
+        clubs = await ctx.sessions.recent_clubs(limit=MAX_CLUBS)
+        buttons = [ctx.button(club[:40], f"c:{i}") for i, club in enumerate(clubs)]
+        buttons.append(ctx.button(ctx.t("session.no_club"), "c:none"))
+        return reply(ctx.t("session.ask_club"), *chunked(buttons, 2))
+
+    async def _show_date(self, ctx: Context, state: State) -> Reply:
+        return reply(
+            ctx.t("session.ask_date"),
+            [
+                ctx.button(ctx.t("session.today"), "today"),
+                ctx.button(ctx.t("session.yesterday"), "yday"),
+            ],
+        )
+
+    async def _show_photo(self, ctx: Context, state: State) -> Reply:
+        return reply(ctx.t("session.ask_photo"), [ctx.button(ctx.t("session.done"), "menu")])
+
+    async def _show_notes(self, ctx: Context, state: State) -> Reply:
+        return reply(ctx.t("session.ask_notes"), [ctx.button(ctx.t("session.done"), "menu")])
+
+    async def _show_remove(self, ctx: Context, state: State) -> Reply:
+        weapons = {w.id: w for w in await ctx.weapons.list_weapons(include_retired=True)}
+        items = draft.entries(state.data)
+        buttons = [
+            [ctx.button("✗ " + draft.entry_line(ctx, item, weapons)[:50], f"del:{i}")]
+            for i, item in enumerate(items)
+        ]
+        return reply(
+            ctx.t("session.ask_remove"), *buttons, [ctx.button(ctx.t("session.done"), "menu")]
+        )
+
+    async def summary(self, ctx: Context, data: dict[str, Any]) -> str:
+        weapons = {w.id: w for w in await ctx.weapons.list_weapons(include_retired=True)}
+        lines = [f"• {draft.entry_line(ctx, item, weapons)}" for item in draft.entries(data)]
+        parts = [self._header(ctx, data), *lines]
+        if data.get("photos"):
+            parts.append(ctx.t("session.photos", count=len(data["photos"])))
+        if data.get("notes"):
+            parts.append(ctx.t("session.notes_line", notes=data["notes"]))
+        return "\n".join(parts)
+
+
+def _at(state: State, step: str) -> State:
+    state.step = step
+    return state
+
+
+def _back(data: dict[str, Any]) -> str:
+    back = data.pop("back", None)
+    return back if back in {"weapon", "menu", "confirm"} else "weapon"
+
+
+def _key(text: str | None) -> str:
+    return "".join(ch for ch in (text or "").casefold() if ch.isalnum())
+
+
+async def _active(ctx: Context) -> list[Weapon]:
+    return await ctx.weapons.list_weapons()

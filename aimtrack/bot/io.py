@@ -1,0 +1,93 @@
+"""What goes into the conversation core and what comes out: plain data, no chat app in sight.
+
+A transport turns an update into one :data:`Input` and a :class:`Sender`, calls the core, and
+turns the :class:`Outcome` back into messages. Replies are plain text: the transport escapes
+it for its own markup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+
+@dataclass(frozen=True, slots=True)
+class Sender:
+    """Who wrote, as the transport knows them."""
+
+    transport: str  # "telegram", "console", later "signal"
+    external_id: str  # the user's id on that transport
+    chat_id: str
+    display_name: str | None = None
+    language_hint: str | None = None  # e.g. Telegram's language_code
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    name: str  # as typed, without the slash and any @botname, lower case
+    args: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Press:
+    """A button was pressed; ``data`` is what the core put on the button."""
+
+    data: str
+
+
+class UploadKind(StrEnum):
+    PHOTO = "photo"
+    DOCUMENT = "document"
+
+
+@dataclass(frozen=True, slots=True)
+class Upload:
+    """A file the user sent. ``fetch`` downloads it; the core calls it only for allowed users
+    and only when ``declared_size`` (if the app tells it) is within the limit."""
+
+    kind: UploadKind
+    fetch: Callable[[], Awaitable[bytes]]
+    declared_size: int | None = None
+    file_name: str | None = None
+    mime: str | None = None
+    caption: str | None = None
+
+
+Input = Text | Command | Press | Upload
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    label: str
+    data: str
+
+
+@dataclass(frozen=True, slots=True)
+class OutFile:
+    path: Path  # absolute
+    is_photo: bool
+    name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    text: str
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    files: tuple[OutFile, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """Everything the transport should do for one input."""
+
+    replies: tuple[Reply, ...] = ()
+    notice: str | None = None  # a short toast for a pressed button (answerCallbackQuery)
+    duplicate: bool = False  # the update was handled before; say nothing
+    extras: dict[str, str] = field(default_factory=dict)

@@ -1,0 +1,280 @@
+"""The Telegram transport on python-telegram-bot 22: updates in, core inputs; replies out.
+
+- Long polling by default; a webhook with a ``secret_token`` when ``AIMTRACK_WEBHOOK_URL`` is
+  set. The Bot API base URL comes from ``AIMTRACK_TELEGRAM_BASE_URL`` (a local Bot API server,
+  or the fake one in tests).
+- ``AIORateLimiter`` keeps us inside Telegram's flood limits.
+- Every update id goes to the core, which handles a replayed update once.
+- Replies are HTML-escaped and split below 4,096 characters; buttons go on the last part.
+- Only private chats are served; the core refuses users that are not allowed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import html
+import logging
+import signal
+from typing import TYPE_CHECKING, Any, Final
+
+from telegram import (
+    BotCommand,
+    BotCommandScopeAllPrivateChats,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    PhotoSize,
+    Update,
+)
+from telegram.constants import ChatType, MessageLimit, ParseMode
+from telegram.error import TelegramError
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
+
+from aimtrack.bot import files
+from aimtrack.bot.io import (
+    Command,
+    Input,
+    Press,
+    Reply,
+    Sender,
+    Text,
+    Upload,
+    UploadKind,
+)
+from aimtrack.core.errors import AimTrackError
+from aimtrack.core.model import Language
+from aimtrack.storage.repos.users import TELEGRAM
+
+if TYPE_CHECKING:
+    from aimtrack.bot.conversation import Conversation
+    from aimtrack.config import Settings
+
+log = logging.getLogger(__name__)
+
+MAX_TEXT: Final = int(MessageLimit.MAX_TEXT_LENGTH)  # 4096
+MAX_NOTICE: Final = 200  # answerCallbackQuery text
+WEBHOOK_PATH: Final = "telegram"
+
+
+class TransportError(AimTrackError):
+    """The chat app cannot be reached or refused us (wrong token, no network)."""
+
+
+def build_application(
+    conversation: Conversation, *, token: str, base_url: str, rate_limit: bool = True
+) -> Application[Any, Any, Any, Any, Any, Any]:
+    root = base_url.rstrip("/")
+    builder = (
+        ApplicationBuilder().token(token).base_url(f"{root}/bot").base_file_url(f"{root}/file/bot")
+    )
+    if rate_limit:
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))  # type: ignore[arg-type]
+    application = builder.build()
+    transport = TelegramTransport(conversation)
+    application.add_handler(TypeHandler(Update, transport.on_update))
+    application.add_error_handler(_log_error)
+    return application
+
+
+class TelegramTransport:
+    def __init__(self, conversation: Conversation) -> None:
+        self.conversation = conversation
+
+    async def on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        chat, user = update.effective_chat, update.effective_user
+        if chat is None or user is None or chat.type != ChatType.PRIVATE or user.is_bot:
+            return
+        item = self.to_input(update, context)
+        if item is None:
+            return
+        sender = Sender(
+            transport=TELEGRAM,
+            external_id=str(user.id),
+            chat_id=str(chat.id),
+            display_name=user.full_name,
+            language_hint=user.language_code,
+        )
+        outcome = await self.conversation.handle(sender, item, update_id=update.update_id)
+        if update.callback_query is not None:
+            notice = outcome.notice[:MAX_NOTICE] if outcome.notice else None
+            with contextlib.suppress(Exception):  # a late answer must not stop the replies
+                await update.callback_query.answer(text=notice)
+        for shown in outcome.replies:
+            await self.send(context, chat.id, shown)
+
+    def to_input(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> Input | None:
+        if update.callback_query is not None:
+            return Press(update.callback_query.data or "")
+        message = update.message
+        if message is None:
+            return None  # edits, reactions and the like change nothing
+        bot = context.bot
+        if message.photo:
+            chosen = _largest_photo(message.photo)
+
+            async def fetch_photo() -> bytes:
+                found = await bot.get_file(chosen.file_id)
+                return bytes(await found.download_as_bytearray())
+
+            return Upload(UploadKind.PHOTO, fetch_photo, chosen.file_size, caption=message.caption)
+        if message.document is not None:
+            document = message.document
+
+            async def fetch_document() -> bytes:
+                found = await bot.get_file(document.file_id)
+                return bytes(await found.download_as_bytearray())
+
+            return Upload(
+                UploadKind.DOCUMENT,
+                fetch_document,
+                document.file_size,
+                file_name=document.file_name,
+                mime=document.mime_type,
+                caption=message.caption,
+            )
+        text = message.text or ""
+        if text.startswith("/"):
+            head, _, args = text[1:].partition(" ")
+            return Command(head.split("@", 1)[0].lower(), args.strip())
+        return Text(text)
+
+    async def send(self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, shown: Reply) -> None:
+        parts = split_text(shown.text)
+        markup = None
+        if shown.buttons:
+            markup = InlineKeyboardMarkup(
+                [
+                    [InlineKeyboardButton(b.label, callback_data=b.data) for b in row]
+                    for row in shown.buttons
+                ]
+            )
+        for index, part in enumerate(parts):
+            last = index == len(parts) - 1
+            await context.bot.send_message(
+                chat_id,
+                html.escape(part, quote=False),
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup if last else None,
+            )
+        for attached in shown.files:
+            content = await asyncio.to_thread(attached.path.read_bytes)
+            if attached.is_photo:
+                await context.bot.send_photo(chat_id, content)
+            else:
+                await context.bot.send_document(
+                    chat_id, content, filename=attached.name or attached.path.name
+                )
+
+
+def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
+    """Split at line breaks (or hard, for a long line) so each part, once HTML-escaped, fits."""
+    text = text or "…"
+    parts: list[str] = []
+    current = ""
+    for whole_line in text.split("\n"):
+        line = whole_line
+        while _escaped_len(line) > limit:
+            cut = _fit(line, limit)
+            if current:
+                parts.append(current)
+                current = ""
+            parts.append(line[:cut])
+            line = line[cut:]
+        candidate = f"{current}\n{line}" if current else line
+        if _escaped_len(candidate) > limit:
+            parts.append(current)
+            current = line
+        else:
+            current = candidate
+    parts.append(current)
+    return [part if part.strip() else "…" for part in parts]
+
+
+def _escaped_len(text: str) -> int:
+    return len(html.escape(text, quote=False))
+
+
+def _fit(line: str, limit: int) -> int:
+    cut = limit
+    while _escaped_len(line[:cut]) > limit:
+        cut -= (_escaped_len(line[:cut]) - limit + 4) // 5 + 1
+    return max(cut, 1)
+
+
+def _largest_photo(sizes: tuple[PhotoSize, ...]) -> PhotoSize:
+    """The biggest size Telegram lets us download (getFile serves up to 20 MB)."""
+    fitting = [s for s in sizes if s.file_size is None or s.file_size <= files.MAX_PHOTO_BYTES]
+    pool = fitting or list(sizes)
+    return (
+        max(pool, key=lambda s: s.width * s.height)
+        if fitting
+        else min(pool, key=lambda s: s.file_size or 0)
+    )
+
+
+async def set_commands(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    from aimtrack.bot.app import command_descriptions  # noqa: PLC0415
+
+    # Dutch for everyone by default (and for "nl"), English for English-language clients.
+    for language_code, language in ((None, Language.NL), ("nl", Language.NL), ("en", Language.EN)):
+        commands = [
+            BotCommand(name, description) for name, description in command_descriptions(language)
+        ]
+        await application.bot.set_my_commands(
+            commands, scope=BotCommandScopeAllPrivateChats(), language_code=language_code
+        )
+
+
+async def _log_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    log.error("handling an update failed", exc_info=context.error)
+
+
+def webhook_secret(secret_key: str) -> str:
+    """Telegram's ``secret_token`` (A-Z, a-z, 0-9, _ and -), derived from the secret key."""
+    return hmac.new(secret_key.encode(), b"telegram-webhook", hashlib.sha256).hexdigest()
+
+
+async def run_telegram(settings: Settings, conversation: Conversation) -> None:
+    """Run until SIGINT or SIGTERM: polling, or a webhook when one is configured."""
+    assert settings.telegram_token is not None  # noqa: S101 -- the CLI checked
+    application = build_application(
+        conversation,
+        token=settings.telegram_token.get_secret_value(),
+        base_url=str(settings.telegram_base_url),
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await application.initialize()
+    except TelegramError as error:
+        token = settings.telegram_token.get_secret_value()
+        reason = str(error).replace(token, "<token>")
+        msg = f"cannot reach the Telegram Bot API at {settings.telegram_base_url}: {reason}"
+        raise TransportError(msg) from None
+    async with application:
+        await set_commands(application)
+        updater = application.updater
+        assert updater is not None  # noqa: S101 -- the builder made one
+        if settings.webhook_url is None:
+            await updater.start_polling(allowed_updates=["message", "callback_query"])
+        else:
+            if settings.secret_key is None:
+                msg = "AIMTRACK_SECRET_KEY is needed for the webhook's secret token"
+                raise RuntimeError(msg)
+            await updater.start_webhook(
+                listen=settings.web_host,
+                port=settings.web_port,
+                url_path=WEBHOOK_PATH,
+                webhook_url=str(settings.webhook_url),
+                secret_token=webhook_secret(settings.secret_key.get_secret_value()),
+                allowed_updates=["message", "callback_query"],
+            )
+        await application.start()
+        log.info("AimTrack is running on Telegram; stop with Ctrl-C")
+        await stop.wait()
+        await updater.stop()
+        await application.stop()
