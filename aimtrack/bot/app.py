@@ -7,7 +7,7 @@ from pathlib import Path
 from aimtrack.bot.commands import COMMANDS
 from aimtrack.bot.conversation import Access, Conversation, catalogue
 from aimtrack.bot.flow import Flow
-from aimtrack.bot.flows import profile, session, sessions, weapons
+from aimtrack.bot.flows import fields, profile, session, sessions, weapons
 from aimtrack.bot.i18n import Translator
 from aimtrack.core.clock import Clock
 from aimtrack.core.model import Language
@@ -29,7 +29,7 @@ def build_conversation(
         "weapons": weapons.WeaponsFlow(),
         "profile": profile.ProfileFlow(),
     }
-    texts = catalogue(session.TEXTS, sessions.TEXTS, weapons.TEXTS, profile.TEXTS)
+    texts = catalogue(fields.TEXTS, session.TEXTS, sessions.TEXTS, weapons.TEXTS, profile.TEXTS)
     return Conversation(
         db,
         clock=clock,

@@ -27,7 +27,7 @@ from aimtrack.bot.i18n import Catalogue, Translator, build_catalogue, language_f
 from aimtrack.bot.io import Command, Input, Outcome, Press, Reply, Sender, Text, Upload
 from aimtrack.core.clock import Clock
 from aimtrack.core.errors import AimTrackError, InvalidInput, NotFound
-from aimtrack.core.model import ConversationState, Language
+from aimtrack.core.model import ConversationState, Language, Profile
 from aimtrack.storage.engine import Database
 from aimtrack.storage.repos import ConversationRepo, ProfileRepo, UpdateLog, UserDirectory
 from aimtrack.storage.repos.users import CONSOLE, TELEGRAM, NewUserDefaults
@@ -170,22 +170,21 @@ class Conversation:
         return Translator(self.catalogue, language)
 
     async def handle(self, sender: Sender, item: Input, *, update_id: int | None = None) -> Outcome:
-        account = await self._account(sender)
-        if account is None:
+        profile = await self._profile(sender)
+        if profile is None:
             t = self.translator(language_from_hint(sender.language_hint))
             return Outcome((Reply(t("refused", user_id=sender.external_id)),))
-        user_id, language = account
-        t = self.translator(language)
+        t = self.translator(profile.language)
         if isinstance(item, Text) and len(item.text) > MAX_TEXT_IN:
             return Outcome((Reply(t("too_long", limit=MAX_TEXT_IN)),))
         stored: StoredUpload | None = None
         if isinstance(item, Upload):
-            received = await self._receive(user_id, item, t)
+            received = await self._receive(profile.user_id, item, t)
             if isinstance(received, Reply):
                 return Outcome((received,))
             stored = received
         try:
-            turn = await self._step(sender, user_id, item, stored, update_id)
+            turn = await self._step(sender, profile, item, stored, update_id)
         except Exception as error:  # noqa: BLE001 -- every failure gets a reply; bugs are logged
             if stored is not None:
                 await asyncio.to_thread(files.remove_stored, self.data_dir, stored.path)
@@ -196,8 +195,8 @@ class Conversation:
             await asyncio.to_thread(files.remove_stored, self.data_dir, path)
         return Outcome(tuple(turn.replies), notice=turn.notice)
 
-    async def _account(self, sender: Sender) -> tuple[int, Language] | None:
-        """The user's id and language, registering an allowed user on first contact."""
+    async def _profile(self, sender: Sender) -> Profile | None:
+        """The user behind the sender, registering an allowed user on first contact."""
         async with self.db.transaction() as db:
             users = UserDirectory(db, self.defaults)
             found = await users.find(sender.transport, sender.external_id)
@@ -210,8 +209,7 @@ class Conversation:
                     display_name=sender.display_name,
                     allowed=True,
                 )
-            profile = await ProfileRepo(db, found.user_id).get()
-            return found.user_id, profile.language
+            return await ProfileRepo(db, found.user_id).get()
 
     def _granted(self, sender: Sender) -> bool:
         if sender.transport == CONSOLE:
@@ -255,7 +253,7 @@ class Conversation:
     async def _step(
         self,
         sender: Sender,
-        user_id: int,
+        profile: Profile,
         item: Input,
         stored: StoredUpload | None,
         update_id: int | None,
@@ -263,8 +261,7 @@ class Conversation:
         async with self.db.transaction() as db:
             if update_id is not None and not await UpdateLog(db).claim(sender.transport, update_id):
                 return None
-            profile = await ProfileRepo(db, user_id).get()
-            conversations = ConversationRepo(db, user_id)
+            conversations = ConversationRepo(db, profile.user_id)
             saved = await conversations.load(sender.transport, sender.chat_id)
             state = None if saved is None else State(saved.flow, saved.step, dict(saved.draft))
             if state is not None and state.flow not in self.flows:
@@ -272,7 +269,7 @@ class Conversation:
             seq = _seq(state) % MAX_SEQ + 1
             ctx = Context(
                 db=db,
-                user_id=user_id,
+                user_id=profile.user_id,
                 profile=profile,
                 clock=self.clock,
                 data_dir=self.data_dir,

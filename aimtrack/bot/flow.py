@@ -23,7 +23,7 @@ from aimtrack.bot.files import CheckedUpload
 from aimtrack.bot.i18n import Translator
 from aimtrack.bot.io import Button, Reply, Sender
 from aimtrack.core.clock import Clock
-from aimtrack.core.model import Profile
+from aimtrack.core.model import Profile, Weapon
 from aimtrack.storage.repos import (
     AttachmentRepo,
     ProfileRepo,
@@ -39,6 +39,11 @@ class State:
     flow: str
     step: str
     data: dict[str, Any] = field(default_factory=dict)
+
+    def at(self, step: str) -> State:
+        """This state, moved to ``step`` (to show that step next)."""
+        self.step = step
+        return self
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +85,10 @@ class Context:
             msg = f"callback data {data!r} is longer than {MAX_CALLBACK_BYTES} bytes"
             raise ValueError(msg)
         return Button(label, data)
+
+    async def weapon_index(self) -> dict[int, Weapon]:
+        """The user's weapons by id, retired ones too: history still names them."""
+        return {w.id: w for w in await self.weapons.list_weapons(include_retired=True)}
 
     @property
     def sessions(self) -> SessionRepo:

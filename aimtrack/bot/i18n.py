@@ -40,6 +40,9 @@ class Translator:
         self._catalogue = catalogue
         self.language = language
 
+    def with_language(self, language: Language) -> Translator:
+        return Translator(self._catalogue, language)
+
     def __call__(self, key: str, /, **values: object) -> str:
         dutch, english = self._catalogue[key]
         text = dutch if self.language is Language.NL else english

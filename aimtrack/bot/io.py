@@ -8,7 +8,7 @@ it for its own markup.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
@@ -90,4 +90,3 @@ class Outcome:
     replies: tuple[Reply, ...] = ()
     notice: str | None = None  # a short toast for a pressed button (answerCallbackQuery)
     duplicate: bool = False  # the update was handled before; say nothing
-    extras: dict[str, str] = field(default_factory=dict)

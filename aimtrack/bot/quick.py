@@ -185,6 +185,14 @@ def parse_quick(text: str, weapons: Sequence[Weapon], *, today: date) -> QuickEn
     return QuickEntry(occurred_on=occurred_on, date_problem=problem, lines=tuple(lines))
 
 
+def parse_day(text: str, today: date) -> _Dated | None:
+    """A message that is only a date, read as quick entry reads dates (``.`` and ``/`` work
+    as ``-``): the day and its problem (future, impossible), or None when it is no date."""
+    dates: list[_Dated] = []
+    rest = _strip_dates(re.sub(r"[./]", "-", text.strip()), today, dates)
+    return dates[0] if len(dates) == 1 and not rest.strip() else None
+
+
 # --- entries and tokens -------------------------------------------------------------------
 
 

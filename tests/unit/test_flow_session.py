@@ -195,3 +195,18 @@ async def test_an_old_button_is_expired(db: Database, tmp_path: Path) -> None:
     assert out.notice is not None
     assert "verlopen" in out.notice
     assert out.replies == ()
+
+
+async def test_a_typed_date_is_read_as_quick_entry_reads_dates(
+    db: Database, tmp_path: Path
+) -> None:
+    await _shooter(db)
+    chat = Chat.open(db, tmp_path)
+    await chat.say("/sessie")
+    await chat.press("Andere datum")
+    await chat.say("31-02")
+    assert "geen datum die ik ken" in chat.text
+    await chat.say("24-12-2026")
+    assert "in de toekomst" in chat.text
+    await chat.say("21.11")
+    assert "za 21-11-2026" in chat.text

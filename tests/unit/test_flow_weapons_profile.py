@@ -11,6 +11,7 @@ import pytest
 from PIL import Image
 
 from aimtrack.bot.conversation import Access, Conversation, catalogue
+from aimtrack.bot.flows.fields import TEXTS as FIELD_TEXTS
 from aimtrack.bot.flows.profile import TEXTS as PROFILE_TEXTS
 from aimtrack.bot.flows.profile import ProfileFlow
 from aimtrack.bot.flows.weapons import TEXTS as WEAPON_TEXTS
@@ -54,7 +55,7 @@ class Chat:
             clock=FixedClock(NOW),
             data_dir=data_dir,
             flows={"weapons": WeaponsFlow(), "profile": ProfileFlow()},
-            catalogue=catalogue(WEAPON_TEXTS, PROFILE_TEXTS),
+            catalogue=catalogue(FIELD_TEXTS, WEAPON_TEXTS, PROFILE_TEXTS),
             access=Access(),
             text_flow="weapons",
         )
@@ -595,7 +596,9 @@ def _placeholders(text: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
 
 
-@pytest.mark.parametrize("texts", [WEAPON_TEXTS, PROFILE_TEXTS], ids=["weapons", "profile"])
+@pytest.mark.parametrize(
+    "texts", [FIELD_TEXTS, WEAPON_TEXTS, PROFILE_TEXTS], ids=["fields", "weapons", "profile"]
+)
 def test_both_languages_use_the_same_placeholders(texts: dict[str, tuple[str, str]]) -> None:
     for key, (dutch, english) in texts.items():
         assert _placeholders(dutch) == _placeholders(english), key
@@ -606,4 +609,4 @@ def test_both_languages_use_the_same_placeholders(texts: dict[str, tuple[str, st
 def test_text_keys_carry_the_flow_prefix() -> None:
     assert all(key.startswith("weapons.") for key in WEAPON_TEXTS)
     assert all(key.startswith("profile.") for key in PROFILE_TEXTS)
-    catalogue(WEAPON_TEXTS, PROFILE_TEXTS)  # no key clashes with the engine's own
+    catalogue(FIELD_TEXTS, WEAPON_TEXTS, PROFILE_TEXTS)  # no key clashes with the engine's own

@@ -8,7 +8,7 @@ session being edited) with its entries and attachments, in the turn's transactio
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -111,33 +111,6 @@ def attachment_spec(session_id: int, upload: StoredUpload) -> AttachmentSpec:
     )
 
 
-_DAY_WORDS = {"vandaag": 0, "today": 0, "gisteren": 1, "yesterday": 1, "eergisteren": 2}
-
-
-def parse_day(text: str, today: date) -> date | None:
-    """``vandaag``/``gisteren``, ``21-11``, ``21-11-2026``, ``21/11/26`` or ``2026-11-21``."""
-    cleaned = text.strip().lower()
-    if cleaned in _DAY_WORDS:
-        return today - timedelta(days=_DAY_WORDS[cleaned])
-    parts = cleaned.replace("/", "-").replace(".", "-").split("-")
-    if not 2 <= len(parts) <= 3 or not all(p.isascii() and p.isdecimal() for p in parts):
-        return None
-    if len(parts[0]) == 4 and len(parts) == 3:
-        year, month, day = (int(p) for p in parts)
-    else:
-        day, month = int(parts[0]), int(parts[1])
-        year = today.year if len(parts) == 2 else int(parts[2])
-        if len(parts) == 3 and len(parts[2]) == 2:
-            year += 2000
-    try:
-        found = date(year, month, day)
-    except ValueError:
-        return None
-    if len(parts) == 2 and found > today:
-        found = found.replace(year=found.year - 1) if not (month == 2 and day == 29) else found
-    return found
-
-
 def photo_paths(data: dict[str, Any]) -> list[str]:
     return [photo["path"] for photo in data.get("photos", [])]
 
@@ -236,6 +209,12 @@ def format_date(day: date, language: Language) -> str:
         else ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
     )
     return f"{names[day.weekday()]} {day:%d-%m-%Y}"
+
+
+async def entry_lines(ctx: Context, data: dict[str, Any]) -> list[str]:
+    """A bullet line per entry of a draft: "• CZ 75 — 25 m, 50 schoten, 431"."""
+    weapons = await ctx.weapon_index()
+    return [f"• {entry_line(ctx, item, weapons)}" for item in entries(data)]
 
 
 def entry_line(ctx: Context, item: DraftEntry, weapons: dict[int, Weapon]) -> str:

@@ -19,7 +19,7 @@ from typing import Final
 from zoneinfo import available_timezones
 
 from aimtrack.bot.flow import Context, State, StoredUpload, Turn, chunked, reply
-from aimtrack.bot.flows.weapons import CLEAR, parse_date, problem, show_date
+from aimtrack.bot.flows.fields import CLEAR, parse_date, problem, shown
 from aimtrack.bot.i18n import Catalogue, Translator
 from aimtrack.core.errors import InvalidInput
 from aimtrack.core.model import Language, Profile, ProfileSpec
@@ -45,7 +45,6 @@ TEXTS: Final[Catalogue] = {
     "profile.f.tz": ("Tijdzone", "Time zone"),
     "profile.f.lang": ("Taal", "Language"),
     "profile.expired": ("{date} (verlopen!)", "{date} (expired!)"),
-    "profile.none": ("—", "—"),
     "profile.lang.nl": ("Nederlands", "Nederlands"),
     "profile.lang.en": ("English", "English"),
     "profile.btn.edit": ("✏️ {field}", "✏️ {field}"),
@@ -72,16 +71,6 @@ TEXTS: Final[Catalogue] = {
     "profile.ask.lang": ("In welke taal zal ik schrijven?", "Which language should I write in?"),
     "profile.saved": ("✅ Opgeslagen.", "✅ Saved."),
     "profile.lang_set": ("✅ Ik schrijf nu in het Nederlands.", "✅ I'll write in English now."),
-    "profile.err.required": ("{field} mag niet leeg zijn.", "{field} cannot be empty."),
-    "profile.err.too_long": (
-        "{field} mag hoogstens {limit} tekens lang zijn.",
-        "{field} can be at most {limit} characters long.",
-    ),
-    "profile.err.control": (
-        "{field} bevat tekens die ik niet kan bewaren.",
-        "{field} contains characters I can't store.",
-    ),
-    "profile.err.invalid": ("Dat klopt niet voor {field}.", "That doesn't work for {field}."),
     "profile.err.date": (
         "Dat is geen datum die ik herken. Typ bijvoorbeeld 31-12-2027 of 2027-12-31.",
         "That is not a date I recognise. Type for example 31-12-2027 or 2027-12-31.",
@@ -179,7 +168,7 @@ class ProfileFlow:
         except InvalidInput as error:
             if error.field == "timezone":
                 return await self._show(ctx, state, t("profile.err.tz"))
-            why = problem(t, error, t(f"profile.f.{code}"), "profile")
+            why = problem(t, error, t(f"profile.f.{code}"))
             return await self._show(ctx, state, why)
         await ctx.profiles.update(spec)
         return await self._overview(ctx, t, t("profile.saved"))
@@ -190,7 +179,7 @@ class ProfileFlow:
         language = Language(value)
         profile = await ctx.profiles.get()
         await ctx.profiles.update(_spec(profile, language=language))
-        t = Translator(ctx.t._catalogue, language)  # the reply is already in the new language
+        t = ctx.t.with_language(language)  # the reply is already in the new language
         return await self._overview(ctx, t, t("profile.lang_set"))
 
     # --- showing ----------------------------------------------------------------------------
@@ -213,7 +202,7 @@ class ProfileFlow:
 
     @staticmethod
     def _ask(t: Translator, profile: Profile, code: str) -> str:
-        current = _shown(t, getattr(profile, FIELDS[code]))
+        current = shown(t, getattr(profile, FIELDS[code]))
         if code in {"name", "expiry", "tz"}:
             return t(f"profile.ask.{code}", current=current)
         return t("profile.ask.edit", field=t(f"profile.f.{code}"), current=current)
@@ -238,16 +227,8 @@ class ProfileFlow:
         if code == "lang":
             value = t(f"profile.lang.{profile.language.value}")
         else:
-            value = _shown(t, getattr(profile, FIELDS[code]))
+            value = shown(t, getattr(profile, FIELDS[code]))
         expiry = profile.licence_expiry
         if code == "expiry" and expiry is not None and expiry < today:
             value = t("profile.expired", date=value)
         return f"{t(f'profile.f.{code}')}: {value}"
-
-
-def _shown(t: Translator, value: object) -> str:
-    if value is None or value == "":
-        return t("profile.none")
-    if isinstance(value, date):
-        return show_date(value)
-    return str(value)

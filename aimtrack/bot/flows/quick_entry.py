@@ -65,30 +65,30 @@ class QuickEntryMixin:
     async def _next_question(self, ctx: Context, state: State) -> Turn:
         data = state.data
         if data.get("ask_date"):
-            return await self._show(ctx, _at(state, "q_date"))
+            return await self._show(ctx, state.at("q_date"))
         for index, line in enumerate(data.get("lines", [])):
             data["i"] = index
             if line["w"] is None:
-                return await self._show(ctx, _at(state, "q_weapon"))
+                return await self._show(ctx, state.at("q_weapon"))
             if line["d"] is None:
-                return await self._show(ctx, _at(state, "q_distance"))
+                return await self._show(ctx, state.at("q_distance"))
             if line["n"] is None:
-                return await self._show(ctx, _at(state, "q_shots"))
+                return await self._show(ctx, state.at("q_shots"))
         items = draft.entries(data) + [
             DraftEntry(line["w"], line["d"], line["n"], _score(line["s"]))
             for line in data.pop("lines", [])
         ]
         draft.set_entries(data, items[: draft.MAX_ENTRIES])
         data.pop("i", None)
-        return await self._show(ctx, _at(state, "confirm"))
+        return await self._show(ctx, state.at("confirm"))
 
     async def quick_text(self, ctx: Context, state: State, text: str) -> Turn:
         line = _current(state)
         if state.step == "q_date":
-            day = draft.parse_day(text, ctx.today())
-            if day is None or day > ctx.today():
+            found = quick.parse_day(text, ctx.today())
+            if found is None or found[1] is not None:
                 return await self._again_quick(ctx, state, "session.bad_date")
-            state.data["on"] = day.isoformat()
+            state.data["on"] = found[0].isoformat()
             state.data.pop("ask_date", None)
         elif state.step == "q_distance" and line is not None:
             parsed = draft.parse_distance(text)
@@ -110,7 +110,7 @@ class QuickEntryMixin:
         if verb == "ok":
             return await self._save(ctx, state)
         if verb == "edit":
-            return await self._show(ctx, _at(state, "menu"))
+            return await self._show(ctx, state.at("menu"))
         if verb == "qday" and state.step == "q_date":
             state.data["on"] = (ctx.today() - timedelta(days=int(arg == "1"))).isoformat()
             state.data.pop("ask_date", None)
@@ -214,8 +214,3 @@ def _current(state: State) -> dict[str, Any] | None:
 
 def _score(value: str | None) -> Decimal | None:
     return None if value is None else Decimal(value)
-
-
-def _at(state: State, step: str) -> State:
-    state.step = step
-    return state

@@ -17,6 +17,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any, Final
 
+from aimtrack.bot import quick
 from aimtrack.bot.flow import Context, State, StoredUpload, Turn, chunked, reply
 from aimtrack.bot.flows import draft
 from aimtrack.bot.flows.draft import DraftEntry
@@ -29,7 +30,6 @@ from aimtrack.core.model import (
     AttachmentOwner,
     SessionSpec,
     SessionStatus,
-    Weapon,
     WeaponSpec,
     clean_text,
 )
@@ -93,7 +93,7 @@ class SessionFlow(QuickEntryMixin):
             return Turn([reply(ctx.t("session.too_many_photos"))], state)
         ctx.upload_used = True
         count = len(state.data["photos"])
-        turn = await self._show(ctx, state if state.step != "photo" else _at(state, "menu"))
+        turn = await self._show(ctx, state if state.step != "photo" else state.at("menu"))
         turn.replies.insert(0, reply(ctx.t("session.photo_added", count=count)))
         return turn
 
@@ -147,23 +147,23 @@ class SessionFlow(QuickEntryMixin):
         if verb == "c":
             clubs = await ctx.sessions.recent_clubs(limit=MAX_CLUBS)
             data["club"] = clubs[int(arg)] if arg.isdecimal() and int(arg) < len(clubs) else None
-            return await self._show(ctx, _at(state, _back(data)))
+            return await self._show(ctx, state.at(_back(data)))
         if verb in {"today", "yday"}:
             day = ctx.today() - timedelta(days=1 if verb == "yday" else 0)
             data["on"] = day.isoformat()
-            return await self._show(ctx, _at(state, _back(data)))
+            return await self._show(ctx, state.at(_back(data)))
         if verb == "del":
             items = draft.entries(data)
             if arg.isdecimal() and int(arg) < len(items):
                 del items[int(arg)]
                 draft.set_entries(data, items)
-            return await self._show(ctx, _at(state, "menu"))
+            return await self._show(ctx, state.at("menu"))
         if verb == "save":
             return await self._save(ctx, state)
         if verb in {"weapon", "club", "date", "photo", "notes", "menu", "remove"}:
             if verb in {"club", "date"}:
                 data["back"] = state.step
-            return await self._show(ctx, _at(state, verb))
+            return await self._show(ctx, state.at(verb))
         if verb == "cancel":
             return await self.on_cancel(ctx, state)
         return await self.quick_press(ctx, state, verb, arg)
@@ -181,14 +181,18 @@ class SessionFlow(QuickEntryMixin):
     async def _pick_weapon(self, ctx: Context, state: State, weapon_id: int) -> Turn:
         weapon = await ctx.weapons.get(weapon_id)  # NotFound for a forged id
         state.data["cur"] = {"w": weapon.id}
-        return await self._show(ctx, _at(state, "distance"))
+        return await self._show(ctx, state.at("distance"))
 
     async def _typed_weapon(self, ctx: Context, state: State, text: str) -> Turn:
         name = clean_text("name", text, max_len=limits.MAX_NAME * 10)
         if not name or len(name) > limits.MAX_NAME:
             return await self._again(ctx, state, "session.bad_weapon_name")
         wanted = _key(name)
-        matches = [w for w in await _active(ctx) if wanted in {_key(w.name), _key(w.nickname)}]
+        matches = [
+            w
+            for w in await ctx.weapons.list_weapons()
+            if wanted in {_key(w.name), _key(w.nickname)}
+        ]
         if len(matches) == 1:
             return await self._pick_weapon(ctx, state, matches[0].id)
         state.data["neww"] = name
@@ -220,9 +224,9 @@ class SessionFlow(QuickEntryMixin):
             return await self._again(ctx, state, "session.distance_range")
         current = state.data.get("cur")
         if not isinstance(current, dict):
-            return await self._show(ctx, _at(state, "weapon"))
+            return await self._show(ctx, state.at("weapon"))
         current["d"] = distance
-        return await self._show(ctx, _at(state, "shots"))
+        return await self._show(ctx, state.at("shots"))
 
     async def _typed_shots(self, ctx: Context, state: State, text: str) -> Turn:
         parsed = draft.parse_shots_and_score(text)
@@ -230,14 +234,14 @@ class SessionFlow(QuickEntryMixin):
             return await self._again(ctx, state, parsed)
         current = state.data.pop("cur", None)
         if not isinstance(current, dict) or "d" not in current:
-            return await self._show(ctx, _at(state, "weapon"))
+            return await self._show(ctx, state.at("weapon"))
         items = draft.entries(state.data)
         if len(items) >= draft.MAX_ENTRIES:
-            return await self._again(ctx, _at(state, "menu"), "session.too_many_entries")
+            return await self._again(ctx, state.at("menu"), "session.too_many_entries")
         shots, score = parsed
         items.append(DraftEntry(current["w"], current["d"], shots, score))
         draft.set_entries(state.data, items)
-        return await self._show(ctx, _at(state, "menu"))
+        return await self._show(ctx, state.at("menu"))
 
     async def _typed_club(self, ctx: Context, state: State, text: str) -> Turn:
         try:
@@ -245,16 +249,16 @@ class SessionFlow(QuickEntryMixin):
         except InvalidInput:
             return await self._again(ctx, state, "session.bad_club")
         state.data["club"] = club
-        return await self._show(ctx, _at(state, _back(state.data)))
+        return await self._show(ctx, state.at(_back(state.data)))
 
     async def _typed_date(self, ctx: Context, state: State, text: str) -> Turn:
-        day = draft.parse_day(text, ctx.today())
-        if day is None:
+        found = quick.parse_day(text, ctx.today())
+        if found is None or found[1] is quick.Problem.BAD_DATE:
             return await self._again(ctx, state, "session.bad_date")
-        if day > ctx.today():
+        if found[1] is quick.Problem.FUTURE_DATE:
             return await self._again(ctx, state, "session.future_date")
-        state.data["on"] = day.isoformat()
-        return await self._show(ctx, _at(state, _back(state.data)))
+        state.data["on"] = found[0].isoformat()
+        return await self._show(ctx, state.at(_back(state.data)))
 
     async def _typed_notes(self, ctx: Context, state: State, text: str) -> Turn:
         try:
@@ -266,23 +270,19 @@ class SessionFlow(QuickEntryMixin):
         if len(state.data["notes"] or "") > limits.MAX_NOTE:
             state.data["notes"] = old
             return await self._again(ctx, state, "session.notes_too_long", limit=limits.MAX_NOTE)
-        return await self._show(ctx, _at(state, "menu"))
+        return await self._show(ctx, state.at("menu"))
 
     async def _save(self, ctx: Context, state: State) -> Turn:
         if not draft.entries(state.data):
-            return await self._again(ctx, _at(state, "weapon"), "session.no_entries")
+            return await self._again(ctx, state.at("weapon"), "session.no_entries")
         session, remove = await draft.save(ctx, state.data)
-        weapons = {w.id: w for w in await ctx.weapons.list_weapons(include_retired=True)}
-        lines = [
-            draft.entry_line(ctx, DraftEntry(e.weapon_id, e.distance_m, e.shots, e.score), weapons)
-            for e in session.entries
-        ]
+        lines = await draft.entry_lines(ctx, draft.from_session(session))
         photos = len(await ctx.attachments.list_for(AttachmentOwner.SESSION, session.id))
         text = ctx.t(
             "session.saved",
             date=draft.format_date(session.occurred_on, ctx.profile.language),
             club=session.club or "—",
-            entries="\n".join(f"• {line}" for line in lines),
+            entries="\n".join(lines),
             photos=photos,
         )
         return Turn([reply(text)], None, remove_files=remove)
@@ -319,7 +319,7 @@ class SessionFlow(QuickEntryMixin):
         )
 
     async def _show_weapon(self, ctx: Context, state: State) -> Reply:
-        weapons = await _active(ctx)
+        weapons = await ctx.weapons.list_weapons()
         day = draft.occurred_on(state.data, ctx)
         other_day = (
             ("yday", "session.yesterday") if day == ctx.today() else ("today", "session.today")
@@ -384,7 +384,7 @@ class SessionFlow(QuickEntryMixin):
         return reply(ctx.t("session.ask_notes"), [ctx.button(ctx.t("session.done"), "menu")])
 
     async def _show_remove(self, ctx: Context, state: State) -> Reply:
-        weapons = {w.id: w for w in await ctx.weapons.list_weapons(include_retired=True)}
+        weapons = await ctx.weapon_index()
         items = draft.entries(state.data)
         buttons = [
             [ctx.button("✗ " + draft.entry_line(ctx, item, weapons)[:50], f"del:{i}")]
@@ -395,19 +395,12 @@ class SessionFlow(QuickEntryMixin):
         )
 
     async def summary(self, ctx: Context, data: dict[str, Any]) -> str:
-        weapons = {w.id: w for w in await ctx.weapons.list_weapons(include_retired=True)}
-        lines = [f"• {draft.entry_line(ctx, item, weapons)}" for item in draft.entries(data)]
-        parts = [self._header(ctx, data), *lines]
+        parts = [self._header(ctx, data), *await draft.entry_lines(ctx, data)]
         if data.get("photos"):
             parts.append(ctx.t("session.photos", count=len(data["photos"])))
         if data.get("notes"):
             parts.append(ctx.t("session.notes_line", notes=data["notes"]))
         return "\n".join(parts)
-
-
-def _at(state: State, step: str) -> State:
-    state.step = step
-    return state
 
 
 def _back(data: dict[str, Any]) -> str:
@@ -417,7 +410,3 @@ def _back(data: dict[str, Any]) -> str:
 
 def _key(text: str | None) -> str:
     return "".join(ch for ch in (text or "").casefold() if ch.isalnum())
-
-
-async def _active(ctx: Context) -> list[Weapon]:
-    return await ctx.weapons.list_weapons()

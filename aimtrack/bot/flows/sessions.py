@@ -14,7 +14,7 @@ from aimtrack.bot.flows import draft
 from aimtrack.bot.flows.session import SessionFlow
 from aimtrack.bot.i18n import Catalogue
 from aimtrack.bot.io import OutFile, Reply
-from aimtrack.core.model import AttachmentOwner, SessionStatus, ShootingSession
+from aimtrack.core.model import AttachmentOwner, SessionStatus, ShootingSession, Weapon
 from aimtrack.storage.repos import AIRepo
 
 PAGE: Final = 5
@@ -109,7 +109,7 @@ class SessionsFlow:
         state.data = {"off": offset}
         state.step = "list"
         page = await ctx.sessions.list_sessions(limit=PAGE, offset=offset)
-        weapons = {w.id: w.name for w in await ctx.weapons.list_weapons(include_retired=True)}
+        weapons = await ctx.weapon_index()
         rows = [[ctx.button(_label(ctx, s, weapons)[:60], f"v:{s.id}")] for s in page]
         nav = []
         if offset + PAGE < total:
@@ -125,9 +125,7 @@ class SessionsFlow:
         photos = await ctx.attachments.list_for(AttachmentOwner.SESSION, session.id)
         reflection = await AIRepo(ctx.db, ctx.user_id).reflection(session.id)
         status = "none" if reflection is None else reflection.audit.status.value
-        weapons = {w.id: w for w in await ctx.weapons.list_weapons(include_retired=True)}
-        data = draft.from_session(session)
-        lines = [f"• {draft.entry_line(ctx, item, weapons)}" for item in draft.entries(data)]
+        lines = await draft.entry_lines(ctx, draft.from_session(session))
         parts = [
             t(
                 "session.header",
@@ -178,8 +176,9 @@ class SessionsFlow:
         return Turn([reply(text, buttons)], state)
 
 
-def _label(ctx: Context, session: ShootingSession, weapons: dict[int, str]) -> str:
-    names = ", ".join(dict.fromkeys(weapons.get(e.weapon_id, "?") for e in session.entries))
+def _label(ctx: Context, session: ShootingSession, weapons: dict[int, Weapon]) -> str:
+    named = (weapons[e.weapon_id].name if e.weapon_id in weapons else "?" for e in session.entries)
+    names = ", ".join(dict.fromkeys(named))
     shots = sum(e.shots for e in session.entries)
     parts = [f"{session.occurred_on:%d-%m-%Y}", session.club or "", names]
     if shots:

@@ -19,10 +19,10 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import fields
-from datetime import date
 from typing import Final
 
 from aimtrack.bot.flow import Context, State, StoredUpload, Turn, chunked, reply
+from aimtrack.bot.flows.fields import CLEAR, parse_date, problem, show_date, shown
 from aimtrack.bot.i18n import Catalogue, Translator
 from aimtrack.bot.io import Button
 from aimtrack.core.errors import InvalidInput, NotFound, WeaponInUse
@@ -50,10 +50,6 @@ _PRESSES: Final = {
     "confirm": {"yes", "no"},
 }
 _ID = re.compile(r"[0-9]{1,10}")
-_DMY = re.compile(r"([0-9]{1,2})[-/.]([0-9]{1,2})[-/.]([0-9]{4})")
-_YMD = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})")
-_NUMBER = re.compile(r"[0-9]+")
-CLEAR: Final = "-"
 
 TEXTS: Final[Catalogue] = {
     "weapons.title": ("Je wapens:", "Your weapons:"),
@@ -124,7 +120,6 @@ TEXTS: Final[Catalogue] = {
     "weapons.f.retired": ("Uit gebruik sinds", "Retired since"),
     "weapons.yes": ("ja", "yes"),
     "weapons.no": ("nee", "no"),
-    "weapons.none": ("—", "—"),
     "weapons.type.pistol": ("Pistool", "Pistol"),
     "weapons.type.revolver": ("Revolver", "Revolver"),
     "weapons.type.rifle": ("Geweer", "Rifle"),
@@ -148,16 +143,6 @@ TEXTS: Final[Catalogue] = {
         "Dat wapen kon ik niet vinden (misschien is het al verwijderd).",
         "I couldn't find that weapon (perhaps it was deleted).",
     ),
-    "weapons.err.required": ("{field} mag niet leeg zijn.", "{field} cannot be empty."),
-    "weapons.err.too_long": (
-        "{field} mag hoogstens {limit} tekens lang zijn.",
-        "{field} can be at most {limit} characters long.",
-    ),
-    "weapons.err.control": (
-        "{field} bevat tekens die ik niet kan bewaren.",
-        "{field} contains characters I can't store.",
-    ),
-    "weapons.err.invalid": ("Dat klopt niet voor {field}.", "That doesn't work for {field}."),
     "weapons.err.date": (
         "Dat is geen datum die ik herken. Typ bijvoorbeeld 21-11-2026 of 2026-11-21.",
         "That is not a date I recognise. Type for example 21-11-2026 or 2026-11-21.",
@@ -179,37 +164,6 @@ TEXTS: Final[Catalogue] = {
     "weapons.closed": ("Klaar met je wapens.", "Done with your weapons."),
     "weapons.cancelled": ("Geannuleerd.", "Cancelled."),
 }
-
-
-def parse_date(text: str) -> date | None:
-    """``dd-mm-jjjj`` (also with / or .) or ``yyyy-mm-dd``; None when it is not a real date."""
-    text = text.strip()
-    if match := _DMY.fullmatch(text):
-        day, month, year = match.groups()
-    elif match := _YMD.fullmatch(text):
-        year, month, day = match.groups()
-    else:
-        return None
-    try:
-        return date(int(year), int(month), int(day))
-    except ValueError:
-        return None
-
-
-def show_date(value: date) -> str:
-    return value.strftime("%d-%m-%Y")
-
-
-def problem(t: Translator, error: InvalidInput, field: str, prefix: str) -> str:
-    """A localized "why not" for a spec's :class:`InvalidInput` (its reason is English)."""
-    if error.reason == "is required":
-        return t(f"{prefix}.err.required", field=field)
-    if error.reason.startswith("is longer than"):
-        found = _NUMBER.search(error.reason)
-        return t(f"{prefix}.err.too_long", field=field, limit=found.group() if found else "?")
-    if "control" in error.reason:
-        return t(f"{prefix}.err.control", field=field)
-    return t(f"{prefix}.err.invalid", field=field)
 
 
 def _spec(weapon: Weapon, **changes: object) -> WeaponSpec:
@@ -374,7 +328,7 @@ class WeaponsFlow:
 
     @staticmethod
     def _problem(t: Translator, error: InvalidInput, code: str) -> str:
-        return problem(t, error, t(f"weapons.f.{code}"), "weapons")
+        return problem(t, error, t(f"weapons.f.{code}"))
 
     # --- showing ----------------------------------------------------------------------------
 
@@ -414,8 +368,8 @@ class WeaponsFlow:
             return t("weapons.ask.rename", name=weapon.name), [back]
         current = getattr(weapon, FIELDS.get(code, "name"))
         key = "weapons.ask.date" if code == "bought" else "weapons.ask.edit"
-        shown = _shown(t, current)
-        return t(key, field=t(f"weapons.f.{code}"), name=weapon.name, current=shown), [back]
+        value = shown(t, current)
+        return t(key, field=t(f"weapons.f.{code}"), name=weapon.name, current=value), [back]
 
     def _types(self, ctx: Context) -> list[list[Button]]:
         buttons = [
@@ -492,7 +446,7 @@ def _details(t: Translator, weapon: Weapon, usage: WeaponUsage | None) -> str:
     if weapon.retired_on is not None:
         rows.append(("weapons.f.retired", weapon.retired_on))
     return "\n".join(
-        [f"🔫 {weapon.name}", *(f"{t(key)}: {_shown(t, value)}" for key, value in rows)]
+        [f"🔫 {weapon.name}", *(f"{t(key)}: {shown(t, value)}" for key, value in rows)]
     )
 
 
@@ -503,13 +457,5 @@ def _label(t: Translator, weapon: Weapon) -> str:
 def _usage(t: Translator, usage: WeaponUsage | None) -> str:
     if usage is None or not usage.entries:
         return t("weapons.unused")
-    last = show_date(usage.last_used) if usage.last_used else t("weapons.none")
+    last = show_date(usage.last_used) if usage.last_used else t("field.none")
     return t("weapons.usage", entries=usage.entries, shots=usage.shots, last=last)
-
-
-def _shown(t: Translator, value: object) -> str:
-    if value is None or value == "":
-        return t("weapons.none")
-    if isinstance(value, date):
-        return show_date(value)
-    return str(value)

@@ -18,9 +18,11 @@ import hmac
 import html
 import logging
 import signal
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Final
 
 from telegram import (
+    Bot,
     BotCommand,
     BotCommandScopeAllPrivateChats,
     InlineKeyboardButton,
@@ -110,25 +112,15 @@ class TelegramTransport:
         message = update.message
         if message is None:
             return None  # edits, reactions and the like change nothing
-        bot = context.bot
         if message.photo:
             chosen = _largest_photo(message.photo)
-
-            async def fetch_photo() -> bytes:
-                found = await bot.get_file(chosen.file_id)
-                return bytes(await found.download_as_bytearray())
-
-            return Upload(UploadKind.PHOTO, fetch_photo, chosen.file_size, caption=message.caption)
+            fetch = _downloader(context.bot, chosen.file_id)
+            return Upload(UploadKind.PHOTO, fetch, chosen.file_size, caption=message.caption)
         if message.document is not None:
             document = message.document
-
-            async def fetch_document() -> bytes:
-                found = await bot.get_file(document.file_id)
-                return bytes(await found.download_as_bytearray())
-
             return Upload(
                 UploadKind.DOCUMENT,
-                fetch_document,
+                _downloader(context.bot, document.file_id),
                 document.file_size,
                 file_name=document.file_name,
                 mime=document.mime_type,
@@ -203,15 +195,23 @@ def _fit(line: str, limit: int) -> int:
     return max(cut, 1)
 
 
+def _downloader(bot: Bot, file_id: str) -> Callable[[], Awaitable[bytes]]:
+    """Fetch the file only when the core asks (after the allowlist and size checks)."""
+
+    async def fetch() -> bytes:
+        found = await bot.get_file(file_id)
+        return bytes(await found.download_as_bytearray())
+
+    return fetch
+
+
 def _largest_photo(sizes: tuple[PhotoSize, ...]) -> PhotoSize:
-    """The biggest size Telegram lets us download (getFile serves up to 20 MB)."""
+    """The biggest size Telegram lets us download (getFile serves up to 20 MB); when none
+    fits, the smallest, which the core then refuses as too large without downloading it."""
     fitting = [s for s in sizes if s.file_size is None or s.file_size <= files.MAX_PHOTO_BYTES]
-    pool = fitting or list(sizes)
-    return (
-        max(pool, key=lambda s: s.width * s.height)
-        if fitting
-        else min(pool, key=lambda s: s.file_size or 0)
-    )
+    if fitting:
+        return max(fitting, key=lambda s: s.width * s.height)
+    return min(sizes, key=lambda s: s.file_size or 0)
 
 
 async def set_commands(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
