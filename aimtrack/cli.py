@@ -12,26 +12,32 @@ import logging
 import sys
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any, TextIO
 
 from sqlalchemy.exc import SQLAlchemyError
 
 from aimtrack import __version__
-from aimtrack.bot.app import build_conversation
+from aimtrack.ai.client import ModelConfig, OpenAICompatible
+from aimtrack.ai.coach import ShooterCoach
+from aimtrack.ai.worker import WorkerConfig
+from aimtrack.bot.app import build_conversation, build_worker
 from aimtrack.bot.conversation import Access, Conversation
+from aimtrack.bot.push import Messengers
 from aimtrack.bot.transports.console import Console
 from aimtrack.config import ConfigError, Settings, is_telegram_id, load_settings
 from aimtrack.core.clock import SystemClock
 from aimtrack.core.errors import AimTrackError
-from aimtrack.core.model import Language
+from aimtrack.core.model import JobStatus, Language, is_row_id
 from aimtrack.storage import migrate
 from aimtrack.storage.engine import Database, redact_url
-from aimtrack.storage.repos import UserDirectory
-from aimtrack.storage.repos.users import NewUserDefaults
+from aimtrack.storage.repos import JobQueue, UserDirectory
+from aimtrack.storage.repos.users import CONSOLE, NewUserDefaults
 
 EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_NOT_YET = 3
+JOBS_LISTED = 50
 
 log = logging.getLogger("aimtrack")
 
@@ -89,12 +95,12 @@ def build_parser() -> argparse.ArgumentParser:
     job_commands = jobs.add_subparsers(dest="jobs_command", metavar="ACTION", required=True)
     jobs_list = job_commands.add_parser("list", help="list jobs")
     jobs_list.add_argument("--failed", action="store_true", help="only failed jobs")
-    jobs_list.set_defaults(handler=not_yet("the job queue", "issue 4"))
+    jobs_list.set_defaults(handler=cmd_jobs_list)
     jobs_retry = job_commands.add_parser("retry", help="retry a failed job")
     target = jobs_retry.add_mutually_exclusive_group(required=True)
-    target.add_argument("job_id", nargs="?", type=int)
+    target.add_argument("job_id", nargs="?", type=_job_id)
     target.add_argument("--all-failed", action="store_true")
-    jobs_retry.set_defaults(handler=not_yet("the job queue", "issue 4"))
+    jobs_retry.set_defaults(handler=cmd_jobs_retry)
 
     backup = commands.add_parser("backup", help="write a consistent backup archive")
     backup.add_argument("file")
@@ -136,6 +142,13 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
 def _telegram_id(text: str) -> int:
     if not is_telegram_id(text):
         msg = f"{text!r} is not a Telegram user id (a positive whole number)"
+        raise argparse.ArgumentTypeError(msg)
+    return int(text)
+
+
+def _job_id(text: str) -> int:
+    if not (text.isascii() and text.isdecimal() and is_row_id(int(text))):
+        msg = f"{text!r} is not a job id (see: aimtrack jobs list)"
         raise argparse.ArgumentTypeError(msg)
     return int(text)
 
@@ -208,20 +221,47 @@ async def cmd_run(settings: Settings, args: argparse.Namespace, out: TextIO) -> 
     from aimtrack.bot.transports.telegram import run_telegram  # noqa: PLC0415 -- heavy import
 
     db = _database(settings)
+    coach = _coach(settings)
     try:
-        await run_telegram(settings, _conversation(settings, db))
+        conversation = _conversation(settings, db)
+        messengers = Messengers()
+        worker = build_worker(
+            conversation, coach=coach, messengers=messengers, config=_worker_config(settings)
+        )
+        await run_telegram(settings, conversation, worker, messengers)
     finally:
+        if coach is not None:
+            await coach.close()
         await db.dispose()
     return EXIT_OK
 
 
 async def cmd_chat(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
     db = _database(settings)
+    coach = _coach(settings)
     try:
         await migrate.upgrade(db.engine)
-        console = Console(_conversation(settings, db), user=args.user, out=out)
-        return await console.run(sys.stdin)
+        conversation = _conversation(settings, db)
+        messengers = Messengers()
+        worker = build_worker(
+            conversation, coach=coach, messengers=messengers, config=_worker_config(settings)
+        )
+        console = Console(conversation, user=args.user, out=out)
+        messengers.register(CONSOLE, console)
+        stop = asyncio.Event()
+        queue = asyncio.create_task(
+            worker.run(poll=timedelta(seconds=settings.job_poll_s), stop=stop)
+        )
+        try:
+            status = await console.run(sys.stdin)
+            await worker.safe_tick()  # what the last input queued starts before we leave
+        finally:
+            stop.set()
+            await queue
+        return status
     finally:
+        if coach is not None:
+            await coach.close()
         await db.dispose()
 
 
@@ -234,7 +274,93 @@ def _conversation(settings: Settings, db: Database) -> Conversation:
         defaults=NewUserDefaults(
             language=Language(settings.default_language), timezone=settings.timezone
         ),
+        job_attempts=settings.ai_max_attempts,
     )
+
+
+def _coach(settings: Settings) -> ShooterCoach | None:
+    """The coach on the configured AI server, or None: the statistics fallback answers."""
+    if settings.ai_base_url is None:
+        return None
+    return ShooterCoach(
+        OpenAICompatible(
+            ModelConfig(
+                base_url=str(settings.ai_base_url),
+                model=settings.ai_model.strip(),
+                api_key=settings.ai_api_key.get_secret_value() if settings.ai_api_key else None,
+                timeout_s=settings.ai_timeout_s,
+                vision=settings.ai_vision,
+                provider=settings.ai_provider.strip(),
+            )
+        )
+    )
+
+
+def _worker_config(settings: Settings) -> WorkerConfig:
+    return WorkerConfig(
+        concurrency=settings.ai_concurrency,
+        lease=timedelta(seconds=settings.job_lease_s),
+        backoff_base=timedelta(seconds=settings.job_backoff_base_s),
+        backoff_max=timedelta(seconds=settings.job_backoff_max_s),
+        max_attempts=settings.ai_max_attempts,
+    )
+
+
+@asynccontextmanager
+async def _job_queue(settings: Settings) -> AsyncIterator[JobQueue]:
+    """The job queue in one transaction, on an engine that is closed afterwards."""
+    db = _database(settings)
+    try:
+        await migrate.require_current_schema(db.engine)
+        async with db.transaction() as session:
+            yield JobQueue(session)
+    finally:
+        await db.dispose()
+
+
+async def cmd_jobs_list(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
+    async with _job_queue(settings) as queue:
+        stats = await queue.stats()
+        jobs = await queue.list_jobs(
+            status=JobStatus.FAILED if args.failed else None, limit=JOBS_LISTED
+        )
+    oldest = (
+        stats.oldest_pending_at.isoformat(timespec="seconds") if stats.oldest_pending_at else "-"
+    )
+    print(
+        f"queue: {stats.pending} pending (oldest {oldest}), {stats.running} running,"
+        f" {stats.failed} failed",
+        file=out,
+    )
+    if not jobs:
+        print("no failed jobs" if args.failed else "no jobs", file=out)
+        return EXIT_OK
+    print(
+        f"{'id':>6}  {'kind':<15} {'user':>5}  {'status':<9} {'tries':>5}  {'when':<20} error",
+        file=out,
+    )
+    for job in jobs:
+        when = job.finished_at or job.run_after
+        error = (job.last_error or "").splitlines()[0][:100] if job.last_error else ""
+        print(
+            f"{job.id:>6}  {job.kind:<15} {job.user_id if job.user_id is not None else '-':>5}"
+            f"  {job.status.value:<9} {job.attempts:>2}/{job.max_attempts:<2}"
+            f"  {when.isoformat(timespec='seconds'):<20} {error}",
+            file=out,
+        )
+    return EXIT_OK
+
+
+async def cmd_jobs_retry(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
+    now = SystemClock().now()
+    async with _job_queue(settings) as queue:
+        if args.all_failed:
+            count = await queue.retry_all_failed(now=now)
+            print(f"{count} failed job(s) queued again", file=out)
+            return EXIT_OK
+        job = await queue.retry(args.job_id, now=now)
+    print(f"job {job.id} ({job.kind}) queued again; a running AimTrack picks it up", file=out)
+    return EXIT_OK
 
 
 async def cmd_users_allow(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:

@@ -59,6 +59,15 @@ class Settings(BaseSettings):
     ai_model: str = ""
     ai_timeout_s: float = Field(default=60.0, gt=0, le=3600)
     ai_vision: bool = False
+    ai_provider: str = Field(default="", max_length=100)  # shown on AI rows; default: the host
+    ai_max_attempts: int = Field(default=5, ge=1, le=20)
+    ai_concurrency: int = Field(default=2, ge=1, le=32)
+
+    # The background job queue (AI reflections, trends, coach answers)
+    job_poll_s: float = Field(default=5.0, gt=0, le=3600)
+    job_lease_s: float = Field(default=120.0, ge=1, le=86400)
+    job_backoff_base_s: float = Field(default=10.0, ge=0, le=3600)
+    job_backoff_max_s: float = Field(default=600.0, ge=0, le=86400)
 
     # Web page and links
     web_host: str = "127.0.0.1"

@@ -1,14 +1,20 @@
-"""Assemble the conversation core: every flow and its texts, behind one ``Conversation``."""
+"""Assemble the conversation core: every flow and its texts, behind one ``Conversation``; and
+the job worker that answers the AI requests those flows queue."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from aimtrack.ai.coach import ShooterCoach
+from aimtrack.ai.worker import JobWorker, WorkerConfig
+from aimtrack.bot import ai_messages
+from aimtrack.bot.ai_jobs import AIJobs
 from aimtrack.bot.commands import COMMANDS
-from aimtrack.bot.conversation import Access, Conversation, catalogue
+from aimtrack.bot.conversation import Access, Action, Conversation, catalogue
 from aimtrack.bot.flow import Flow
-from aimtrack.bot.flows import fields, profile, session, sessions, weapons
+from aimtrack.bot.flows import coach, fields, jobs, profile, session, sessions, weapons
 from aimtrack.bot.i18n import Translator
+from aimtrack.bot.push import Messengers
 from aimtrack.core.clock import Clock
 from aimtrack.core.model import Language
 from aimtrack.storage.engine import Database
@@ -22,26 +28,70 @@ def build_conversation(
     data_dir: Path,
     access: Access | None = None,
     defaults: NewUserDefaults | None = None,
+    job_attempts: int = 5,
 ) -> Conversation:
     flows: dict[str, Flow] = {
         "session": session.SessionFlow(),
         "sessions": sessions.SessionsFlow(),
         "weapons": weapons.WeaponsFlow(),
         "profile": profile.ProfileFlow(),
+        "coach": coach.CoachFlow(),
+        "jobs": jobs.JobsFlow(),
     }
-    texts = catalogue(fields.TEXTS, session.TEXTS, sessions.TEXTS, weapons.TEXTS, profile.TEXTS)
+    actions: dict[str, Action] = {
+        "r": ai_messages.regenerate_reflection,
+        "t": ai_messages.regenerate_insight,
+        "c": coach.ask_about_session,
+    }
     return Conversation(
         db,
         clock=clock,
         data_dir=data_dir,
         flows=flows,
-        catalogue=texts,
+        catalogue=texts(),
         access=access,
         defaults=defaults,
+        actions=actions,
+        job_attempts=job_attempts,
     )
+
+
+def texts() -> dict[str, tuple[str, str]]:
+    return catalogue(
+        fields.TEXTS,
+        session.TEXTS,
+        sessions.TEXTS,
+        weapons.TEXTS,
+        profile.TEXTS,
+        ai_messages.TEXTS,
+        coach.TEXTS,
+        jobs.TEXTS,
+    )
+
+
+def build_worker(
+    conversation: Conversation,
+    *,
+    coach: ShooterCoach | None,
+    messengers: Messengers,
+    config: WorkerConfig | None = None,
+) -> JobWorker:
+    """The worker for the AI jobs the conversation queues; results go out through
+    ``messengers`` (each running transport registers its pusher there)."""
+    jobs = AIJobs(
+        conversation.db,
+        coach=coach,
+        messengers=messengers,
+        catalogue=conversation.catalogue,
+        clock=conversation.clock,
+        data_dir=conversation.data_dir,
+    )
+    worker = JobWorker(conversation.db, jobs.handlers(), clock=conversation.clock, config=config)
+    conversation.on_jobs = worker.wake
+    return worker
 
 
 def command_descriptions(language: Language) -> list[tuple[str, str]]:
     """(name, description) of every command in ``language``, for the chat app's menu."""
-    t = Translator(catalogue(), language)
+    t = Translator(texts(), language)
     return [(command.name(language), t(f"cmd.{command.key}")) for command in COMMANDS]

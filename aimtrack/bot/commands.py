@@ -1,4 +1,9 @@
-"""Command names: Dutch first, English aliases; both always work."""
+"""Command names: Dutch first, English aliases; both always work.
+
+``COMMANDS`` are the ones everybody sees (the chat app's menu and /help); admin-only commands
+live in ``ADMIN_COMMANDS``, so a menu built from ``COMMANDS`` never shows them, and
+:func:`canonical` does not know them for a user who is not an admin.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +18,7 @@ class CommandName:
     key: str  # the canonical name the core dispatches on
     dutch: str
     english: str
+    admin: bool = False  # only for the installation's admins; unknown to everyone else
 
     def name(self, language: Language) -> str:
         return self.dutch if language is Language.NL else self.english
@@ -23,16 +29,31 @@ COMMANDS: Final = (
     CommandName("session", "sessie", "session"),
     CommandName("sessions", "sessies", "sessions"),
     CommandName("weapons", "wapens", "weapons"),
+    CommandName("coach", "coach", "coach"),
     CommandName("profile", "profiel", "profile"),
     CommandName("cancel", "annuleer", "cancel"),
     CommandName("help", "help", "help"),
 )
+ADMIN_COMMANDS: Final = (CommandName("jobs", "jobs", "jobs", admin=True),)
 
 _BY_NAME: Final = {
-    name: command.key for command in COMMANDS for name in (command.dutch, command.english)
-} | {"hulp": "help", "stop": "cancel"}
+    name: command
+    for command in (*COMMANDS, *ADMIN_COMMANDS)
+    for name in (command.dutch, command.english)
+}
+_ALIASES: Final = {"hulp": "help", "stop": "cancel"}
 
 
-def canonical(name: str) -> str | None:
-    """The canonical key for a typed command name, or None when it is not ours."""
-    return _BY_NAME.get(name.lower().split("@", 1)[0])
+def canonical(name: str, *, admin: bool = True) -> str | None:
+    """The canonical key for a typed command name, or None when it is not ours.
+
+    With ``admin=False`` an admin-only command is None too: to someone who may not use it,
+    it answers exactly like a command that does not exist.
+    """
+    typed = name.lower().split("@", 1)[0]
+    if typed in _ALIASES:
+        return _ALIASES[typed]
+    command = _BY_NAME.get(typed)
+    if command is None or (command.admin and not admin):
+        return None
+    return command.key

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -134,6 +134,11 @@ TEXTS: Final[Catalogue] = {
 }
 
 
+Action = Callable[[Context, State | None, str], Awaitable[Turn]]
+"""A button that works outside any flow (``"!<name>:<arg>"``), such as "regenerate" under a
+reflection pushed long after its turn: it carries no sequence number, so it never expires."""
+
+
 @dataclass(frozen=True, slots=True)
 class Access:
     """Who may talk to AimTrack besides the users the owner allowed in the database."""
@@ -155,6 +160,9 @@ class Conversation:
         defaults: NewUserDefaults | None = None,
         precious: frozenset[str] = frozenset({"session"}),
         text_flow: str = "session",
+        actions: Mapping[str, Action] | None = None,
+        job_attempts: int = 5,
+        on_jobs: Callable[[], None] | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
@@ -165,6 +173,9 @@ class Conversation:
         self.defaults = defaults or NewUserDefaults()
         self.precious = precious
         self.text_flow = text_flow
+        self.actions = dict(actions or {})
+        self.job_attempts = job_attempts
+        self.on_jobs = on_jobs
 
     def translator(self, language: Language) -> Translator:
         return Translator(self.catalogue, language)
@@ -193,6 +204,8 @@ class Conversation:
             return Outcome(duplicate=True)
         for path in turn.remove_files:
             await asyncio.to_thread(files.remove_stored, self.data_dir, path)
+        if turn.wake_jobs and self.on_jobs is not None:
+            self.on_jobs()
         return Outcome(tuple(turn.replies), notice=turn.notice)
 
     async def _profile(self, sender: Sender) -> Profile | None:
@@ -276,8 +289,10 @@ class Conversation:
                 t=self.translator(profile.language),
                 sender=sender,
                 seq=seq,
+                job_attempts=self.job_attempts,
             )
             turn = await self._dispatch(ctx, state, item, stored)
+            turn.wake_jobs = turn.wake_jobs or ctx.jobs_queued
             if stored is not None and not ctx.upload_used:
                 turn.remove_files.append(stored.path)
             if turn.state is None:
@@ -298,16 +313,10 @@ class Conversation:
     async def _dispatch(
         self, ctx: Context, state: State | None, item: Input, stored: StoredUpload | None
     ) -> Turn:
-        t = ctx.t
         if isinstance(item, Command):
             return await self._command(ctx, state, item)
         if isinstance(item, Press):
-            seq, _, action = item.data.partition(":")
-            if state is None or seq != str(_seq(state)):
-                return Turn([], state, notice=t("expired"))
-            if action.startswith("guard:"):
-                return await self._guard(ctx, state, action.removeprefix("guard:"))
-            return await self.flows[state.flow].on_press(ctx, state, action)
+            return await self._press(ctx, state, item.data)
         if stored is not None:
             flow = self.flows[state.flow if state else self.text_flow]
             if state is None:
@@ -318,11 +327,25 @@ class Conversation:
             state = State(self.text_flow, "", {})
         return await self.flows[state.flow].on_text(ctx, state, item.text)
 
+    async def _press(self, ctx: Context, state: State | None, data: str) -> Turn:
+        if data.startswith("!"):  # a flow-independent action: never expires
+            name, _, arg = data[1:].partition(":")
+            handler = self.actions.get(name)
+            if handler is None:
+                return Turn([], state, notice=ctx.t("expired"))
+            return await handler(ctx, state, arg)
+        seq, _, action = data.partition(":")
+        if state is None or seq != str(_seq(state)):
+            return Turn([], state, notice=ctx.t("expired"))
+        if action.startswith("guard:"):
+            return await self._guard(ctx, state, action.removeprefix("guard:"))
+        return await self.flows[state.flow].on_press(ctx, state, action)
+
     async def _command(  # noqa: PLR0911 -- one return per command
         self, ctx: Context, state: State | None, command: Command
     ) -> Turn:
         t = ctx.t
-        key = canonical(command.name)
+        key = canonical(command.name, admin=ctx.profile.is_admin)
         if key is None:
             return Turn([reply(t("unknown_command"))], state)
         if key == "help":
@@ -334,7 +357,7 @@ class Conversation:
             if state is None:
                 return Turn([reply(t("nothing_to_cancel"))], None)
             return await self.flows[state.flow].on_cancel(ctx, state)
-        if state is not None and state.flow == key:
+        if state is not None and state.flow == key and not command.args:
             return await self.flows[key].prompt(ctx, state)
         if state is not None and state.flow in self.precious and state.step:
             state.data["guard"] = [key, command.args]

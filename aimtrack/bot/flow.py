@@ -62,6 +62,7 @@ class Turn:
     state: State | None  # None: the flow is over
     notice: str | None = None
     remove_files: list[str] = field(default_factory=list)  # delete after commit
+    wake_jobs: bool = False  # a background job was queued: nudge the worker after the commit
 
 
 @dataclass(slots=True)
@@ -75,6 +76,8 @@ class Context:
     sender: Sender
     seq: int  # the sequence number buttons shown in this turn carry
     upload_used: bool = False
+    job_attempts: int = 5  # attempts a queued AI job gets before the fallback
+    jobs_queued: bool = False
 
     def today(self) -> date:
         return self.clock.now().astimezone(ZoneInfo(self.profile.timezone)).date()

@@ -528,6 +528,46 @@ class CoachMessage:
     provider: str | None
     model: str | None
     created_at: datetime
+    # How an assistant answer went (None on the user's own messages); the error says why not.
+    status: AIStatus | None = None
+    error: str | None = None
+
+
+# --- background jobs ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """One row of the durable queue, as a worker or the owner's ``aimtrack jobs`` sees it."""
+
+    id: int
+    kind: str
+    user_id: int | None
+    payload: dict[str, Any]
+    status: JobStatus
+    attempts: int  # attempts started, counted when claimed
+    max_attempts: int
+    run_after: datetime
+    lease_until: datetime | None
+    lease_owner: str | None
+    last_error: str | None
+    # The chat message this job already sent: a run after a crash must not send it again.
+    sent_message_id: str | None
+    created_at: datetime
+    finished_at: datetime | None
+
+    @property
+    def final_attempt(self) -> bool:
+        """Whether a failure now is for good (no attempt left to retry with)."""
+        return self.attempts >= self.max_attempts
+
+
+@dataclass(frozen=True, slots=True)
+class QueueStats:
+    pending: int  # due or not
+    running: int
+    failed: int
+    oldest_pending_at: datetime | None  # created_at of the oldest pending job
 
 
 # --- conversation -------------------------------------------------------------------------

@@ -296,6 +296,10 @@ class CoachMessageRow(Owned, Base):
     content: Mapped[str] = mapped_column(sa.Text)
     provider: Mapped[str | None] = mapped_column(sa.String(limits.MAX_AI_PROVIDER))
     model: Mapped[str | None] = mapped_column(sa.String(limits.MAX_AI_MODEL))
+    # Set on assistant answers only (written pending, completed by the worker); NULL for the
+    # user's own messages, which nothing generates.
+    status: Mapped[AIStatus | None] = mapped_column(str_enum(AIStatus, "ai_status"))
+    error: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -332,6 +336,8 @@ class JobRow(Timestamps, Base):
         sa.String(limits.MAX_IDEMPOTENCY_KEY), unique=True
     )
     finished_at: Mapped[datetime | None]
+    # The chat message the job already sent, so a run after a crash does not send it twice.
+    sent_message_id: Mapped[str | None] = mapped_column(sa.String(limits.MAX_MESSAGE_ID))
 
 
 class ProcessedUpdateRow(Base):

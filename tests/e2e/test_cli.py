@@ -159,8 +159,6 @@ def test_a_bad_setting_gives_one_line_not_a_traceback(env: dict[str, str], named
 @pytest.mark.parametrize(
     "args",
     [
-        ["jobs", "list"],
-        ["jobs", "retry", "--all-failed"],
         ["backup", "b.tar"],
         ["restore", "b.tar"],
         [
@@ -177,7 +175,7 @@ def test_a_bad_setting_gives_one_line_not_a_traceback(env: dict[str, str], named
             "x.csv",
         ],
     ],
-    ids=lambda args: args[0] + (" " + args[1] if args[0] == "jobs" else ""),
+    ids=lambda args: args[0],
 )
 def test_commands_of_later_work_say_not_yet(args: list[str]) -> None:
     code, out = run_main(*args)

@@ -42,7 +42,7 @@ from aimtrack.storage.repos import (
     WeaponRepo,
 )
 from aimtrack.storage.repos.attachments import user_folder
-from aimtrack.storage.tables import Base, UserRow
+from aimtrack.storage.tables import Base, CoachMessageRow, UserRow
 from tests.factories import Seeded, attachment_spec, seed_user
 
 Attack = Callable[[Any, Seeded, Seeded], Awaitable[Any]]
@@ -151,6 +151,14 @@ CASES = [
     Case(SessionRepo, "delete_entry", lambda r, a, b: r.delete_entry(a.entry)),
     Case(
         SessionRepo,
+        "history",
+        lambda r, a, b: _collect(
+            r.history(), r.history(weapon_id=a.weapon_used, since=date(2000, 1, 1))
+        ),
+        lambda result, a, b: [[s.id for s in found] for found in result] == [[b.session], []],
+    ),
+    Case(
+        SessionRepo,
         "recent_clubs",
         lambda r, a, b: r.recent_clubs(),
         lambda result, a, b: result == [f"{b.marker} club"],
@@ -215,6 +223,11 @@ CASES = [
         "add_message",
         lambda r, a, b: r.add_message(a.thread, role=MessageRole.USER, content="B injects"),
     ),
+    Case(
+        CoachRepo,
+        "update_message",
+        lambda r, a, b: _overwrite_answer_of(r, a),
+    ),
     Case(CoachRepo, "messages", lambda r, a, b: r.messages(a.thread)),
     # conversation state
     Case(ConversationRepo, "load", lambda r, a, b: r.load("telegram", a.chat_id), _none),
@@ -245,6 +258,19 @@ CASES = [
 
 async def _collect(*calls: Awaitable[Any]) -> list[Any]:
     return [await call for call in calls]
+
+
+async def _overwrite_answer_of(repo: CoachRepo, a: Seeded) -> Any:
+    """B names A's assistant answer by id (looked up here, as a forged id would be)."""
+    answer = await repo.db.scalar(
+        sa.select(CoachMessageRow.id).where(
+            CoachMessageRow.user_id == a.user_id, CoachMessageRow.role == MessageRole.ASSISTANT
+        )
+    )
+    assert answer is not None
+    return await repo.update_message(
+        answer, content="B overwrote", status=AIStatus.SUCCEEDED, provider="B", error=None
+    )
 
 
 def scoped_repo_classes() -> set[type[UserScopedRepo]]:

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection
 
 from aimtrack.storage import migrate
 from aimtrack.storage.engine import create_engine
-from aimtrack.storage.tables import Base
+from aimtrack.storage.tables import Base, CoachMessageRow, CoachThreadRow, JobRow, UserRow
 from tests.conftest import BlankDatabase, BlankFactory
 
 
@@ -92,6 +92,56 @@ async def test_downgrade_to_base_and_upgrade_again(blank_database: BlankDatabase
 
     drift, _ = await _schema_report(blank_database.url)
     assert drift == []
+
+
+async def test_0002_keeps_coach_messages_and_jobs_both_ways(
+    blank_database: BlankDatabase,
+) -> None:
+    """0002 rebuilds coach_messages on SQLite (a new CHECK): the rows must come through."""
+    messages = sa.select(CoachMessageRow.content).order_by(CoachMessageRow.id)
+    engine = create_engine(blank_database.url)
+    try:
+        await migrate.upgrade(engine, "0001")
+        async with engine.begin() as connection:
+            uid = await connection.scalar(
+                sa.insert(UserRow).values(timezone="UTC").returning(UserRow.id)
+            )
+            thread = await connection.scalar(
+                sa.insert(CoachThreadRow)
+                .values(user_id=uid, title="grip")
+                .returning(CoachThreadRow.id)
+            )
+            for role, content in (("user", "Why left?"), ("assistant", "Trigger slap.")):
+                await connection.execute(
+                    sa.insert(CoachMessageRow).values(
+                        user_id=uid, thread_id=thread, role=role, content=content
+                    )
+                )
+            await connection.execute(sa.insert(JobRow).values(kind="reflect", user_id=uid))
+
+        await migrate.upgrade(engine)
+        async with engine.connect() as connection:
+            upgraded = (
+                await connection.execute(
+                    sa.select(
+                        CoachMessageRow.content, CoachMessageRow.status, CoachMessageRow.error
+                    ).order_by(CoachMessageRow.id)
+                )
+            ).all()
+            jobs = (await connection.execute(sa.select(JobRow.kind, JobRow.sent_message_id))).all()
+        assert [tuple(row) for row in upgraded] == [
+            ("Why left?", None, None),
+            ("Trigger slap.", None, None),
+        ]
+        assert [tuple(row) for row in jobs] == [("reflect", None)]
+
+        await migrate.downgrade(engine, "0001")
+        async with engine.connect() as connection:
+            kept = list(await connection.scalars(messages))
+            job_count = await connection.scalar(sa.select(sa.func.count()).select_from(JobRow))
+        assert (kept, job_count) == (["Why left?", "Trigger slap."], 1)
+    finally:
+        await engine.dispose()
 
 
 async def test_upgrade_twice_is_a_no_op(blank_database: BlankDatabase) -> None:

@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from aimtrack.core import limits
 from aimtrack.core.errors import InvalidInput, NotFound, WeaponInUse
 from aimtrack.core.model import (
     AIAudit,
@@ -296,6 +297,84 @@ async def test_coach_threads_keep_messages_in_order_and_latest_thread_first(db: 
     assert [t.id for t in threads] == [old.id, new.id]
 
 
+async def test_an_answer_is_written_pending_and_completed_with_its_record(db: Database) -> None:
+    uid = await _user(db)
+    async with db.transaction() as session:
+        coach = CoachRepo(session, uid)
+        thread = await coach.start_thread(title="Why left?")
+        question = await coach.add_message(thread.id, role=MessageRole.USER, content="Why left?")
+        pending = await coach.add_message(
+            thread.id, role=MessageRole.ASSISTANT, content="…", status=AIStatus.PENDING
+        )
+    async with db.transaction() as session:
+        coach = CoachRepo(session, uid)
+        failed = await coach.update_message(
+            pending.id,
+            content="No answer now; try again later.",
+            status=AIStatus.FAILED,
+            provider="p" * 500,
+            error="timeout " + "x" * 50_000,
+        )
+        with pytest.raises(InvalidInput, match="content"):
+            await coach.update_message(pending.id, content="  ", status=AIStatus.FAILED)
+    async with db.transaction() as session:
+        answered = await CoachRepo(session, uid).update_message(
+            pending.id,
+            content="Trigger slap.",
+            status=AIStatus.SUCCEEDED,
+            provider="ollama",
+            model="llama3",
+        )
+        messages = await CoachRepo(session, uid).messages(thread.id)
+    assert (question.status, question.error) == (None, None)
+    assert (pending.status, pending.content) == (AIStatus.PENDING, "…")
+    assert (failed.status, len(failed.provider or ""), len(failed.error or "")) == (
+        AIStatus.FAILED,
+        limits.MAX_AI_PROVIDER,
+        limits.MAX_AI_TEXT,
+    )
+    assert answered.id == pending.id
+    assert [(m.role, m.content, m.status, m.provider, m.model, m.error) for m in messages] == [
+        (MessageRole.USER, "Why left?", None, None, None, None),
+        (MessageRole.ASSISTANT, "Trigger slap.", AIStatus.SUCCEEDED, "ollama", "llama3", None),
+    ]
+
+
+async def test_history_is_saved_sessions_in_a_period_newest_first(db: Database) -> None:
+    uid = await _user(db)
+    cz = await _weapon(db, uid, "CZ 75")
+    lg = await _weapon(db, uid, "Walther LG")
+    async with db.transaction() as session:
+        sessions = SessionRepo(session, uid)
+
+        async def log(day: int, *weapons: int, status: SessionStatus = SessionStatus.SAVED) -> int:
+            spec = SessionSpec(occurred_on=date(2026, 10, day), status=status)
+            entries = [EntrySpec(weapon_id=w, distance_m=25, shots=5) for w in weapons]
+            return (await sessions.create(spec, entries)).id
+
+        first = await log(1, cz)
+        both = await log(5, lg, cz)
+        air = await log(5, lg)
+        await log(6, cz, status=SessionStatus.DRAFT)
+        empty = await log(9)
+        last = await log(20, cz)
+
+        everything = await sessions.history()
+        in_period = await sessions.history(since=date(2026, 10, 5), until=date(2026, 10, 9))
+        with_cz = await sessions.history(weapon_id=cz)
+        with_lg_since = await sessions.history(weapon_id=lg, since=date(2026, 10, 2))
+        newest = await sessions.history(limit=-3)
+        nothing = await sessions.history(since=date(2026, 10, 21))
+    assert [s.id for s in everything] == [last, empty, air, both, first]  # no draft
+    assert [s.id for s in in_period] == [empty, air, both]
+    assert [s.id for s in with_cz] == [last, both, first]
+    assert [s.id for s in with_lg_since] == [air, both]
+    both_entries = next(s for s in with_cz if s.id == both).entries
+    assert [e.weapon_id for e in both_entries] == [lg, cz]  # the session keeps all its entries
+    assert [s.id for s in newest] == [last]
+    assert nothing == []
+
+
 async def test_conversation_state_survives_a_restart(db: Database) -> None:
     uid = await _user(db)
     state = ConversationState(
@@ -413,6 +492,9 @@ ID_CALLS = {
         i, role=MessageRole.USER, content="x"
     ),
     "CoachRepo.messages": lambda s, u, i: CoachRepo(s, u).messages(i),
+    "CoachRepo.update_message": lambda s, u, i: CoachRepo(s, u).update_message(
+        i, content="x", status=AIStatus.SUCCEEDED
+    ),
 }
 EMPTY_CALLS = {
     "AIRepo.reflection": lambda s, u, i: AIRepo(s, u).reflection(i),
@@ -420,6 +502,7 @@ EMPTY_CALLS = {
     "AttachmentRepo.list_for": lambda s, u, i: AttachmentRepo(s, u).list_for(
         AttachmentOwner.SESSION, i
     ),
+    "SessionRepo.history": lambda s, u, i: SessionRepo(s, u).history(weapon_id=i),
 }
 
 

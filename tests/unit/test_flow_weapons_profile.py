@@ -10,28 +10,39 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from aimtrack.bot.ai_messages import TEXTS as AI_TEXTS
 from aimtrack.bot.conversation import Access, Conversation, catalogue
 from aimtrack.bot.flows.fields import TEXTS as FIELD_TEXTS
 from aimtrack.bot.flows.profile import TEXTS as PROFILE_TEXTS
 from aimtrack.bot.flows.profile import ProfileFlow
+from aimtrack.bot.flows.session import TEXTS as SESSION_TEXTS
+from aimtrack.bot.flows.sessions import TEXTS as SESSIONS_TEXTS
+from aimtrack.bot.flows.sessions import SessionsFlow
 from aimtrack.bot.flows.weapons import TEXTS as WEAPON_TEXTS
 from aimtrack.bot.flows.weapons import WeaponsFlow, parse_date
 from aimtrack.bot.io import Button, Command, Outcome, Press, Sender, Text, Upload, UploadKind
 from aimtrack.core.clock import FixedClock
 from aimtrack.core.model import (
+    AIAudit,
+    AIStatus,
     AttachmentOwner,
     EntrySpec,
+    Job,
+    JobStatus,
     Language,
     Profile,
     ProfileSpec,
     SessionSpec,
     Weapon,
+    WeaponInsight,
     WeaponSpec,
     WeaponType,
 )
 from aimtrack.storage.engine import Database
 from aimtrack.storage.repos import (
+    AIRepo,
     AttachmentRepo,
+    JobQueue,
     ProfileRepo,
     SessionRepo,
     UserDirectory,
@@ -54,8 +65,10 @@ class Chat:
             db,
             clock=FixedClock(NOW),
             data_dir=data_dir,
-            flows={"weapons": WeaponsFlow(), "profile": ProfileFlow()},
-            catalogue=catalogue(FIELD_TEXTS, WEAPON_TEXTS, PROFILE_TEXTS),
+            flows={"weapons": WeaponsFlow(), "profile": ProfileFlow(), "sessions": SessionsFlow()},
+            catalogue=catalogue(
+                FIELD_TEXTS, WEAPON_TEXTS, PROFILE_TEXTS, SESSION_TEXTS, SESSIONS_TEXTS, AI_TEXTS
+            ),
             access=Access(),
             text_flow="weapons",
         )
@@ -482,6 +495,128 @@ async def test_the_weapons_flow_speaks_english(chat: Chat) -> None:
     assert "Your weapons:" in chat.text
     assert "• CZ 75 — Air pistol — not used yet" in chat.text
     assert "➕ Add a weapon" in labels(chat.out)
+
+
+# --- AI: weapon trends and the reflection in /sessies -----------------------------------------
+
+
+async def jobs_and_insight(chat: Chat, weapon_id: int) -> tuple[list[Job], WeaponInsight | None]:
+    uid = await chat.user_id()
+    async with chat.db.transaction(read_only=True) as session:
+        queued = await JobQueue(session).list_jobs()
+        return queued, await AIRepo(session, uid).weapon_insight(weapon_id)
+
+
+async def test_ai_trends_are_queued_and_the_view_stays(chat: Chat) -> None:
+    cz = await chat.add_weapon(WeaponSpec(name="CZ 75"))
+    await chat.log_entry(cz, date(2026, 11, 21), 50)
+    await open_weapon(chat, "CZ 75")
+    await chat.press("📈 AI-trends")
+    assert "Ik zet de trends van je CZ 75 op een rij" in chat.text
+    assert "🔫 CZ 75" in chat.text
+    (job,), insight = await jobs_and_insight(chat, cz)
+    assert (job.kind, job.user_id, job.status) == (
+        "weapon_insight",
+        await chat.user_id(),
+        JobStatus.PENDING,
+    )
+    assert job.payload == {"weapon_id": cz, "transport": "console", "chat_id": "anna"}
+    assert insight is not None
+    assert insight.audit.status is AIStatus.PENDING
+    await chat.press("AI-trends")  # again while it waits: still one job
+    assert len((await jobs_and_insight(chat, cz))[0]) == 1
+
+
+async def test_an_unused_weapon_offers_no_ai_trends(chat: Chat) -> None:
+    glock = await chat.add_weapon(WeaponSpec(name="Glock 17"))
+    await open_weapon(chat, "Glock 17")
+    assert not any("AI-trends" in label for label in labels(chat.out))
+    await chat.press_data(f"{chat.seq}:ai")  # forged
+    assert "🔫 Glock 17" in chat.text
+    assert await jobs_and_insight(chat, glock) == ([], None)
+
+
+async def test_the_english_weapon_view_has_ai_trends(chat: Chat) -> None:
+    await chat.set_language(Language.EN)
+    cz = await chat.add_weapon(WeaponSpec(name="CZ 75"))
+    await chat.log_entry(cz, date(2026, 11, 21), 50)
+    await chat.command("weapons")
+    await chat.press("CZ 75")
+    await chat.press("📈 AI trends")
+    assert "I'm putting the trends of your CZ 75 together" in chat.text
+
+
+async def save_reflection(chat: Chat, session_id: int, audit: AIAudit, **texts: str) -> None:
+    uid = await chat.user_id()
+    async with chat.db.transaction() as session:
+        await AIRepo(session, uid).save_reflection(session_id, audit=audit, **texts)
+
+
+async def open_session(chat: Chat) -> int:
+    """Log one session with the CZ on 21-11-2026 and open it in /sessies."""
+    cz = await chat.add_weapon(WeaponSpec(name="CZ 75"))
+    await chat.log_entry(cz, date(2026, 11, 21), 50)
+    uid = await chat.user_id()
+    async with chat.db.transaction(read_only=True) as session:
+        (logged,) = await SessionRepo(session, uid).list_sessions()
+    return logged.id
+
+
+async def test_sessions_show_the_reflection_text(chat: Chat) -> None:
+    sid = await open_session(chat)
+    await save_reflection(
+        chat,
+        sid,
+        AIAudit(status=AIStatus.SUCCEEDED, provider="ollama", model="llama3"),
+        summary="Rustige sessie met een strakke groep.",
+        next_focus="Trekkercontrole.",
+    )
+    await chat.command("sessies")
+    await chat.press("21-11-2026")
+    assert "AI-reflectie: klaar" in chat.text
+    await chat.press("Reflectie tonen")
+    shown = chat.out.replies[0]
+    assert shown.text.startswith("🎯 Reflectie op je sessie van za 21-11-2026 (CZ 75)")
+    assert "Rustige sessie met een strakke groep." in shown.text
+    assert "➡️ Volgende keer: Trekkercontrole." in shown.text
+    assert "🤖 llama3 via ollama" in shown.text
+    assert [b.data for row in shown.buttons for b in row] == [f"!r:{sid}", f"!c:{sid}"]
+    assert "AI-reflectie: klaar" in chat.text  # the session again, its buttons current
+    await chat.press("Terug")
+    assert "Je sessies (1–1 van 1)" in chat.text
+
+
+@pytest.mark.parametrize(
+    ("audit", "texts", "status", "offered"),
+    [
+        (AIAudit(status=AIStatus.PENDING), {}, "wordt gemaakt", False),
+        (AIAudit(status=AIStatus.RUNNING), {}, "wordt nu gemaakt", False),
+        (AIAudit(status=AIStatus.FAILED, error="timeout"), {}, "mislukt", False),
+        (
+            AIAudit(status=AIStatus.FAILED, provider="statistics", error="timeout"),
+            {"summary": "50 schoten met de CZ 75."},
+            "mislukt",
+            True,
+        ),
+    ],
+    ids=["pending", "running", "failed", "failed-with-fallback"],
+)
+async def test_sessions_show_the_reflection_status(
+    chat: Chat, audit: AIAudit, texts: dict[str, str], status: str, offered: bool
+) -> None:
+    sid = await open_session(chat)
+    await chat.command("sessies")
+    await chat.press("21-11-2026")
+    assert "AI-reflectie: nog niet gemaakt" in chat.text
+    await save_reflection(chat, sid, audit, **texts)
+    await chat.press("Terug")
+    await chat.press("21-11-2026")
+    assert f"AI-reflectie: {status}" in chat.text
+    assert any("Reflectie tonen" in label for label in labels(chat.out)) is offered
+    if offered:
+        await chat.press("Reflectie tonen")
+        assert "50 schoten met de CZ 75." in chat.text
+        assert "de AI lukte niet (timeout)" in chat.text
 
 
 # --- profile --------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from datetime import timedelta
 from typing import Any, Final
 
 from aimtrack.bot import quick
+from aimtrack.bot.ai_requests import request_reflection
 from aimtrack.bot.flow import Context, State, StoredUpload, Turn, chunked, reply
 from aimtrack.bot.flows import draft
 from aimtrack.bot.flows.draft import DraftEntry
@@ -276,6 +277,7 @@ class SessionFlow(QuickEntryMixin):
         if not draft.entries(state.data):
             return await self._again(ctx, state.at("weapon"), "session.no_entries")
         session, remove = await draft.save(ctx, state.data)
+        await request_reflection(ctx, session.id)  # in this transaction: saved together
         lines = await draft.entry_lines(ctx, draft.from_session(session))
         photos = len(await ctx.attachments.list_for(AttachmentOwner.SESSION, session.id))
         text = ctx.t(

@@ -126,8 +126,10 @@ TEXTS: Final[Catalogue] = {
         "Add at least one weapon first.",
     ),
     "session.saved": (
-        "✓ Opgeslagen: {date} · {club}\n{entries}\n📷 {photos} foto('s)",
-        "✓ Saved: {date} · {club}\n{entries}\n📷 {photos} photo(s)",
+        "✓ Opgeslagen: {date} · {club}\n{entries}\n📷 {photos} foto('s)\n\n"
+        "Je reflectie op deze sessie komt zo als apart bericht.",
+        "✓ Saved: {date} · {club}\n{entries}\n📷 {photos} photo(s)\n\n"
+        "Your reflection on this session will arrive shortly as a separate message.",
     ),
     "session.cancelled_draft": (
         "Geannuleerd. Het concept blijft bewaard; /sessie gaat verder.",

@@ -1,7 +1,8 @@
 """/sessies: the user's sessions a page at a time → one session → edit or delete.
 
 The page shows date, club, weapons and shots; one session shows its entries, photos (sent
-along) and the AI reflection's status. Edit loads it into the guided session flow's menu;
+along) and the AI reflection's status, with "show reflection" once it has text (the AI's, or
+the statistics fallback after a failure). Edit loads it into the guided session flow's menu;
 delete asks for confirmation and removes the session's files after the commit.
 """
 
@@ -9,12 +10,20 @@ from __future__ import annotations
 
 from typing import Final
 
+from aimtrack.bot.ai_messages import reflection_reply
 from aimtrack.bot.flow import Context, State, StoredUpload, Turn, reply
 from aimtrack.bot.flows import draft
 from aimtrack.bot.flows.session import SessionFlow
 from aimtrack.bot.i18n import Catalogue
 from aimtrack.bot.io import OutFile, Reply
-from aimtrack.core.model import AttachmentOwner, SessionStatus, ShootingSession, Weapon
+from aimtrack.core.model import (
+    AIStatus,
+    AttachmentOwner,
+    Reflection,
+    SessionStatus,
+    ShootingSession,
+    Weapon,
+)
 from aimtrack.storage.repos import AIRepo
 
 PAGE: Final = 5
@@ -35,10 +44,12 @@ TEXTS: Final[Catalogue] = {
     "sessions.ai": ("AI-reflectie: {status}", "AI reflection: {status}"),
     "sessions.ai.none": ("nog niet gemaakt", "not made yet"),
     "sessions.ai.pending": ("wordt gemaakt", "being made"),
+    "sessions.ai.running": ("wordt nu gemaakt", "being made now"),
     "sessions.ai.succeeded": ("klaar", "ready"),
     "sessions.ai.failed": ("mislukt", "failed"),
     "sessions.edit": ("✎ Wijzigen", "✎ Edit"),
     "sessions.delete": ("🗑 Verwijderen", "🗑 Delete"),
+    "sessions.reflection": ("🎯 Reflectie tonen", "🎯 Show reflection"),
     "sessions.back": ("◀ Terug", "◀ Back"),
     "sessions.confirm_delete": (
         "Sessie van {date} met {entries} wapenregel(s) en {photos} foto('s) echt verwijderen? "
@@ -78,7 +89,9 @@ class SessionsFlow:
     async def on_upload(self, ctx: Context, state: State, upload: StoredUpload) -> Turn:
         return Turn([reply(ctx.t("sessions.upload_here"))], state)
 
-    async def on_press(self, ctx: Context, state: State, action: str) -> Turn:
+    async def on_press(  # noqa: PLR0911 -- one return per button
+        self, ctx: Context, state: State, action: str
+    ) -> Turn:
         verb, _, arg = action.partition(":")
         if verb == "p" and arg.isdecimal():
             state.data["off"] = int(arg)
@@ -87,6 +100,8 @@ class SessionsFlow:
             return await self._view(ctx, state, int(arg))
         if verb == "del":
             return await self._ask_delete(ctx, state)
+        if verb == "refl" and state.step == "view":
+            return await self._reflection(ctx, state)
         if verb == "yes":
             paths = await ctx.sessions.delete(int(state.data["sid"]))
             turn = await self._page(ctx, State(self.name, "list", {"off": 0}))
@@ -119,10 +134,24 @@ class SessionsFlow:
         text = t("sessions.page", first=offset + 1, last=offset + len(page), total=total)
         return Turn([reply(text, *rows, nav)], state)
 
-    async def _view(self, ctx: Context, state: State, session_id: int) -> Turn:
+    async def _reflection(self, ctx: Context, state: State) -> Turn:
+        """The session's reflection as it was pushed, then the session again (without its
+        photos, already shown) so its buttons stay at hand."""
+        session = await ctx.sessions.get(int(state.data["sid"]))
+        reflection = await AIRepo(ctx.db, ctx.user_id).reflection(session.id)
+        if reflection is None or not _readable(reflection):
+            return await self._view(ctx, state, session.id)
+        shown = reflection_reply(ctx.t, session, reflection, await ctx.weapon_index())
+        turn = await self._view(ctx, state, session.id, photos=False)
+        turn.replies.insert(0, shown)
+        return turn
+
+    async def _view(
+        self, ctx: Context, state: State, session_id: int, *, photos: bool = True
+    ) -> Turn:
         t = ctx.t
         session = await ctx.sessions.get(session_id)  # NotFound for another user's id
-        photos = await ctx.attachments.list_for(AttachmentOwner.SESSION, session.id)
+        attached = await ctx.attachments.list_for(AttachmentOwner.SESSION, session.id)
         reflection = await AIRepo(ctx.db, ctx.user_id).reflection(session.id)
         status = "none" if reflection is None else reflection.audit.status.value
         lines = await draft.entry_lines(ctx, draft.from_session(session))
@@ -138,26 +167,21 @@ class SessionsFlow:
             parts[0] += f" ({t('sessions.draft')})"
         if session.notes:
             parts.append(t("session.notes_line", notes=session.notes))
-        parts.append(t("session.photos", count=len(photos)))
+        parts.append(t("session.photos", count=len(attached)))
         parts.append(t("sessions.ai", status=t(f"sessions.ai.{status}")))
         state.step = "view"
         state.data = {"off": state.data.get("off", 0), "sid": session.id}
         files = tuple(
             OutFile(ctx.data_dir / photo.path, photo.mime != "application/pdf", photo.original_name)
-            for photo in photos
+            for photo in (attached if photos else [])
         )
-        shown = Reply(
-            "\n".join(parts),
-            (
-                (
-                    ctx.button(t("sessions.edit"), "edit"),
-                    ctx.button(t("sessions.delete"), "del"),
-                ),
-                (ctx.button(t("sessions.back"), f"p:{state.data['off']}"),),
-            ),
-            files,
-        )
-        return Turn([shown], state)
+        rows = [
+            (ctx.button(t("sessions.edit"), "edit"), ctx.button(t("sessions.delete"), "del")),
+            (ctx.button(t("sessions.back"), f"p:{state.data['off']}"),),
+        ]
+        if reflection is not None and _readable(reflection):
+            rows.insert(0, (ctx.button(t("sessions.reflection"), "refl"),))
+        return Turn([Reply("\n".join(parts), tuple(rows), files)], state)
 
     async def _ask_delete(self, ctx: Context, state: State) -> Turn:
         t = ctx.t
@@ -174,6 +198,18 @@ class SessionsFlow:
             ctx.button(t("sessions.no"), "v:" + str(session.id)),
         ]
         return Turn([reply(text, buttons)], state)
+
+
+def _readable(reflection: Reflection) -> bool:
+    """Whether there is a text to show: the AI's, or the fallback written when it failed."""
+    texts = (
+        reflection.summary,
+        reflection.went_well,
+        reflection.needs_improvement,
+        reflection.next_focus,
+    )
+    finished = reflection.audit.status in {AIStatus.SUCCEEDED, AIStatus.FAILED}
+    return finished and any(texts)
 
 
 def _label(ctx: Context, session: ShootingSession, weapons: dict[int, Weapon]) -> str:

@@ -7,7 +7,8 @@ Steps (``State.step``; ``data["id"]`` is the weapon in view, ``name``/``type`` t
   → the new weapon's ``view``.
 - ``view``: all fields and usage; ``e:<field>`` edits a text field or the purchase date,
   ``type`` the type, ``lic`` toggles "on my licence", ``ret``/``react`` retire or reactivate,
-  ``del`` deletes an unused weapon (after ``confirm``: ``yes``/``no``), ``back`` lists.
+  ``del`` deletes an unused weapon (after ``confirm``: ``yes``/``no``), ``ai`` asks the AI
+  for the trends of a weapon with history (they arrive later as a message), ``back`` lists.
 - ``edit`` (typed; ``-`` clears), ``edit_type`` (``t:<type>``), ``confirm``.
 
 A press that does not belong to the step (forged data) just shows the step again; an id that
@@ -21,6 +22,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import fields
 from typing import Final
 
+from aimtrack.bot.ai_requests import request_insight
 from aimtrack.bot.flow import Context, State, StoredUpload, Turn, chunked, reply
 from aimtrack.bot.flows.fields import CLEAR, parse_date, problem, show_date, shown
 from aimtrack.bot.i18n import Catalogue, Translator
@@ -44,7 +46,7 @@ _PRESSES: Final = {
     "list": {"v", "add", "done"},
     "add_type": {"t"},
     "add_caliber": {"skip"},
-    "view": {"e", "type", "lic", "ret", "react", "del", "back"},
+    "view": {"e", "type", "lic", "ret", "react", "del", "ai", "back"},
     "edit": {"view"},
     "edit_type": {"t", "view"},
     "confirm": {"yes", "no"},
@@ -78,6 +80,7 @@ TEXTS: Final[Catalogue] = {
     "weapons.btn.retire": ("🗄️ Uit gebruik nemen", "🗄️ Retire"),
     "weapons.btn.reactivate": ("♻️ Weer in gebruik", "♻️ Reactivate"),
     "weapons.btn.delete": ("🗑️ Verwijderen", "🗑️ Delete"),
+    "weapons.btn.trends": ("📈 AI-trends", "📈 AI trends"),
     "weapons.btn.yes": ("Ja, verwijderen", "Yes, delete"),
     "weapons.btn.no": ("Nee", "No"),
     "weapons.ask.name": (
@@ -231,6 +234,7 @@ class WeaponsFlow:
             "ret": lambda: self._change(ctx, wid, verb),
             "react": lambda: self._change(ctx, wid, verb),
             "del": lambda: self._ask_delete(ctx, wid),
+            "ai": lambda: self._trends(ctx, wid),
             "yes": lambda: self._delete(ctx, wid),
             "no": lambda: self._view(ctx, wid),
             "view": lambda: self._view(ctx, wid),
@@ -256,6 +260,15 @@ class WeaponsFlow:
             await ctx.weapons.reactivate(wid)
             return await self._view(ctx, wid, ctx.t("weapons.reactivated", name=weapon.name))
         return await self._view(ctx, wid)
+
+    async def _trends(self, ctx: Context, wid: int) -> Turn:
+        """Queue the weapon's AI trends; they arrive as a message, the view stays."""
+        weapon = await ctx.weapons.get(wid)
+        used = (await ctx.weapons.usage()).get(wid)
+        if used is None:  # no history, no trends (the button is not shown: a forged press)
+            return await self._view(ctx, wid)
+        await request_insight(ctx, weapon.id)
+        return await self._view(ctx, wid, ctx.t("ai.insight_queued", weapon=weapon.name))
 
     async def _chose_type(self, ctx: Context, state: State, value: str) -> Turn:
         if value not in set(WeaponType):
@@ -422,10 +435,12 @@ class WeaponsFlow:
             life = [ctx.button(t("weapons.btn.reactivate"), "react")]
         if not used:  # a weapon with history can only be retired
             life.append(ctx.button(t("weapons.btn.delete"), "del"))
+        trends = [ctx.button(t("weapons.btn.trends"), "ai")] if used else []
         return [
             *chunked(edits, 3),
             [ctx.button(t(licensed), "lic")],
             life,
+            trends,
             [ctx.button(t("weapons.btn.back"), "back")],
         ]
 

@@ -1,7 +1,8 @@
 """The console transport: the same conversation in a terminal, on the embedded defaults.
 
 Buttons show as numbered choices (type the number), ``/photo PATH`` sends a picture or a PDF,
-``/quit`` (or end of input) leaves. Nothing here decides anything: lines become inputs, replies
+``/quit`` (or end of input) leaves. Messages of background jobs (AI reflections) are printed
+when they arrive. Nothing here decides anything: lines become inputs, replies
 become printed text.
 """
 
@@ -13,7 +14,19 @@ from pathlib import Path
 from typing import TextIO
 
 from aimtrack.bot.conversation import Conversation
-from aimtrack.bot.io import Button, Command, Input, Outcome, Press, Sender, Text, Upload, UploadKind
+from aimtrack.bot.io import (
+    Button,
+    Command,
+    Input,
+    Outcome,
+    Press,
+    Reply,
+    Sender,
+    Text,
+    Upload,
+    UploadKind,
+)
+from aimtrack.bot.push import NoRoute
 from aimtrack.storage.repos.users import CONSOLE
 
 QUIT = frozenset({"/quit", "/exit", "/q"})
@@ -26,6 +39,7 @@ class Console:
         self.sender = Sender(CONSOLE, external_id=user, chat_id=user, display_name=user)
         self.out = out
         self.buttons: list[Button] = []
+        self.pushed = 0
 
     async def run(self, lines: TextIO) -> int:
         self._print("AimTrack — /help, /quit. Knoppen: typ het nummer / buttons: type the number.")
@@ -98,6 +112,20 @@ class Console:
                 self.buttons = [button for row in shown.buttons for button in row]
                 numbered = (f"[{i}] {b.label}" for i, b in enumerate(self.buttons, start=1))
                 self._print("  ".join(numbered))
+
+    async def push(self, chat_id: str, reply: Reply) -> str:
+        """A background job's message (a reflection): printed like any reply, but only in
+        the terminal of the user it belongs to."""
+        if chat_id != self.sender.chat_id:
+            msg = f"console user {chat_id!r} is not the one at this terminal"
+            raise NoRoute(msg)
+        self._print("")
+        self.show(Outcome((reply,)))
+        self.pushed += 1
+        return f"console-{self.pushed}"
+
+    async def typing(self, chat_id: str) -> None:
+        """The console shows nothing while the model works."""
 
     def _print(self, text: str) -> None:
         self.out.write(text + "\n")

@@ -18,7 +18,7 @@ import hmac
 import html
 import logging
 import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import TYPE_CHECKING, Any, Final
 
 from telegram import (
@@ -27,12 +27,20 @@ from telegram import (
     BotCommandScopeAllPrivateChats,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    Message,
     PhotoSize,
     Update,
 )
-from telegram.constants import ChatType, MessageLimit, ParseMode
+from telegram.constants import ChatAction, ChatType, MessageLimit, ParseMode
 from telegram.error import TelegramError
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackContext,
+    ContextTypes,
+    TypeHandler,
+)
 
 from aimtrack.bot import files
 from aimtrack.bot.io import (
@@ -50,7 +58,9 @@ from aimtrack.core.model import Language
 from aimtrack.storage.repos.users import TELEGRAM
 
 if TYPE_CHECKING:
+    from aimtrack.ai.worker import JobWorker
     from aimtrack.bot.conversation import Conversation
+    from aimtrack.bot.push import Messengers
     from aimtrack.config import Settings
 
 log = logging.getLogger(__name__)
@@ -133,31 +143,52 @@ class TelegramTransport:
         return Text(text)
 
     async def send(self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, shown: Reply) -> None:
-        parts = split_text(shown.text)
-        markup = None
-        if shown.buttons:
-            markup = InlineKeyboardMarkup(
-                [
-                    [InlineKeyboardButton(b.label, callback_data=b.data) for b in row]
-                    for row in shown.buttons
-                ]
-            )
-        for index, part in enumerate(parts):
-            last = index == len(parts) - 1
-            await context.bot.send_message(
-                chat_id,
-                html.escape(part, quote=False),
-                parse_mode=ParseMode.HTML,
-                reply_markup=markup if last else None,
-            )
-        for attached in shown.files:
-            content = await asyncio.to_thread(attached.path.read_bytes)
-            if attached.is_photo:
-                await context.bot.send_photo(chat_id, content)
-            else:
-                await context.bot.send_document(
-                    chat_id, content, filename=attached.name or attached.path.name
-                )
+        await send_reply(context.bot, chat_id, shown)
+
+
+class TelegramPusher:
+    """Messages the bot starts (AI results): the same rendering as replies."""
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+
+    async def push(self, chat_id: str, reply: Reply) -> str:
+        sent = await send_reply(self.bot, int(chat_id), reply)
+        return str(sent.message_id)
+
+    async def typing(self, chat_id: str) -> None:
+        await self.bot.send_chat_action(int(chat_id), ChatAction.TYPING)
+
+
+async def send_reply(bot: Bot, chat_id: int, shown: Reply) -> Message:
+    """Send one reply: its text (split to fit, buttons on the last part), then its files.
+    Returns the message that carries the text's last part."""
+    parts = split_text(shown.text)
+    markup = None
+    if shown.buttons:
+        markup = InlineKeyboardMarkup(
+            [
+                [InlineKeyboardButton(b.label, callback_data=b.data) for b in row]
+                for row in shown.buttons
+            ]
+        )
+    last: Message | None = None
+    for index, part in enumerate(parts):
+        final = index == len(parts) - 1
+        last = await bot.send_message(
+            chat_id,
+            html.escape(part, quote=False),
+            parse_mode=ParseMode.HTML,
+            reply_markup=markup if final else None,
+        )
+    for attached in shown.files:
+        content = await asyncio.to_thread(attached.path.read_bytes)
+        if attached.is_photo:
+            await bot.send_photo(chat_id, content)
+        else:
+            await bot.send_document(chat_id, content, filename=attached.name or attached.path.name)
+    assert last is not None  # noqa: S101 -- split_text always gives at least one part
+    return last
 
 
 def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
@@ -236,8 +267,11 @@ def webhook_secret(secret_key: str) -> str:
     return hmac.new(secret_key.encode(), b"telegram-webhook", hashlib.sha256).hexdigest()
 
 
-async def run_telegram(settings: Settings, conversation: Conversation) -> None:
-    """Run until SIGINT or SIGTERM: polling, or a webhook when one is configured."""
+async def run_telegram(
+    settings: Settings, conversation: Conversation, worker: JobWorker, messengers: Messengers
+) -> None:
+    """Run until SIGINT or SIGTERM: polling, or a webhook when one is configured; the job
+    worker ticks from PTB's JobQueue and pushes its results through this bot."""
     assert settings.telegram_token is not None  # noqa: S101 -- the CLI checked
     application = build_application(
         conversation,
@@ -257,6 +291,9 @@ async def run_telegram(settings: Settings, conversation: Conversation) -> None:
         raise TransportError(msg) from None
     async with application:
         await set_commands(application)
+        messengers.register(TELEGRAM, TelegramPusher(application.bot))
+        tick = schedule_worker(application, worker, poll_s=settings.job_poll_s)
+        conversation.on_jobs = lambda: _tick_now(application, tick)
         updater = application.updater
         assert updater is not None  # noqa: S101 -- the builder made one
         if settings.webhook_url is None:
@@ -277,4 +314,30 @@ async def run_telegram(settings: Settings, conversation: Conversation) -> None:
         log.info("AimTrack is running on Telegram; stop with Ctrl-C")
         await stop.wait()
         await updater.stop()
+        await worker.stop()
         await application.stop()
+        messengers.unregister(TELEGRAM)
+
+
+Tick = Callable[[CallbackContext[Any, Any, Any, Any]], Coroutine[Any, Any, None]]
+
+
+def schedule_worker(
+    application: Application[Any, Any, Any, Any, Any, Any], worker: JobWorker, *, poll_s: float
+) -> Tick:
+    """Trigger the durable queue from PTB's JobQueue (APScheduler): the jobs themselves live
+    in our table, so nothing needs pickling and a restart loses nothing."""
+    job_queue = application.job_queue
+    assert job_queue is not None  # noqa: S101 -- the job-queue extra is a dependency
+
+    async def tick(_context: CallbackContext[Any, Any, Any, Any]) -> None:
+        await worker.safe_tick()
+
+    job_queue.run_repeating(tick, interval=poll_s, first=0.1, name="aimtrack-jobs")
+    return tick
+
+
+def _tick_now(application: Application[Any, Any, Any, Any, Any, Any], tick: Tick) -> None:
+    """A job was just queued: run a tick now rather than at the next poll."""
+    if application.job_queue is not None:
+        application.job_queue.run_once(tick, when=0, name="aimtrack-jobs-now")

@@ -1,11 +1,12 @@
 """Repositories: user-scoped ones (subclasses of :class:`UserScopedRepo`) and the few that
-serve the whole installation (the user directory and the update log)."""
+serve the whole installation (the user directory, the update log and the job queue)."""
 
 from aimtrack.storage.repos.ai import AIRepo
 from aimtrack.storage.repos.attachments import AttachmentRepo
 from aimtrack.storage.repos.base import UserScopedRepo
 from aimtrack.storage.repos.coach import CoachRepo
 from aimtrack.storage.repos.conversations import ConversationRepo
+from aimtrack.storage.repos.jobs import JobQueue
 from aimtrack.storage.repos.profile import ProfileRepo
 from aimtrack.storage.repos.sessions import SessionRepo
 from aimtrack.storage.repos.updates import UpdateLog
@@ -17,6 +18,7 @@ __all__ = [
     "AttachmentRepo",
     "CoachRepo",
     "ConversationRepo",
+    "JobQueue",
     "ProfileRepo",
     "SessionRepo",
     "UpdateLog",

@@ -6,7 +6,14 @@ from datetime import date
 
 from aimtrack.core import limits
 from aimtrack.core.errors import InvalidInput
-from aimtrack.core.model import CoachMessage, CoachThread, MessageRole, clean_text, fit_text
+from aimtrack.core.model import (
+    AIStatus,
+    CoachMessage,
+    CoachThread,
+    MessageRole,
+    clean_text,
+    fit_text,
+)
 from aimtrack.storage.repos.base import UserScopedRepo, to_domain
 from aimtrack.storage.tables import CoachMessageRow, CoachThreadRow, WeaponRow, utcnow
 
@@ -57,19 +64,35 @@ class CoachRepo(UserScopedRepo):
         content: str,
         provider: str | None = None,
         model: str | None = None,
+        status: AIStatus | None = None,
+        error: str | None = None,
     ) -> CoachMessage:
         thread = await self._owned(CoachThreadRow, thread_id, "thread")
-        text = clean_text("content", content, max_len=limits.MAX_AI_TEXT, required=True)
         row = CoachMessageRow(
             user_id=self.user_id,
             thread_id=thread_id,
             role=MessageRole(role),
-            content=text,
-            provider=fit_text(provider, limits.MAX_AI_PROVIDER),
-            model=fit_text(model, limits.MAX_AI_MODEL),
+            **_answer(content, status, provider, model, error),
         )
         self.db.add(row)
         thread.updated_at = utcnow()  # the thread with the latest message lists first
+        await self.db.flush()
+        return to_domain(CoachMessage, row)
+
+    async def update_message(
+        self,
+        message_id: int,
+        *,
+        content: str,
+        status: AIStatus,
+        provider: str | None = None,
+        model: str | None = None,
+        error: str | None = None,
+    ) -> CoachMessage:
+        """Complete (or fail) an answer that was written as pending: the worker's half."""
+        row = await self._owned(CoachMessageRow, message_id, "message")
+        for name, value in _answer(content, status, provider, model, error).items():
+            setattr(row, name, value)
         await self.db.flush()
         return to_domain(CoachMessage, row)
 
@@ -81,3 +104,28 @@ class CoachRepo(UserScopedRepo):
             .order_by(CoachMessageRow.id)
         )
         return [to_domain(CoachMessage, row) for row in rows]
+
+
+def _answer(
+    content: str,
+    status: AIStatus | None,
+    provider: str | None,
+    model: str | None,
+    error: str | None,
+) -> dict[str, object]:
+    """A message's columns: the text must be clean; the record of how it came about (who
+    answered, why it failed) is cut to fit, never refused."""
+    return {
+        "content": clean_text("content", content, max_len=limits.MAX_AI_TEXT, required=True),
+        "status": None if status is None else _ai_status(status),
+        "provider": fit_text(provider, limits.MAX_AI_PROVIDER),
+        "model": fit_text(model, limits.MAX_AI_MODEL),
+        "error": fit_text(error, limits.MAX_AI_TEXT),
+    }
+
+
+def _ai_status(status: AIStatus) -> AIStatus:
+    try:
+        return AIStatus(status)
+    except ValueError:
+        raise InvalidInput("status", "is not an AI status") from None

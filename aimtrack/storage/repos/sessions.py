@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict
+from datetime import date
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -22,6 +23,7 @@ from aimtrack.storage.repos.base import UserScopedRepo, to_domain
 from aimtrack.storage.tables import AttachmentRow, EntryRow, SessionRow, WeaponRow
 
 MAX_PAGE = 100
+MAX_HISTORY = 1000
 
 
 def _entry(row: EntryRow) -> Entry:
@@ -73,6 +75,42 @@ class SessionRepo(UserScopedRepo):
         )
         if status is not None:
             query = query.where(SessionRow.status == status)
+        return await self._with_entries(list(await self.db.scalars(query)))
+
+    async def history(
+        self,
+        *,
+        since: date | None = None,
+        until: date | None = None,
+        weapon_id: int | None = None,
+        limit: int = 500,
+    ) -> list[ShootingSession]:
+        """Saved sessions (drafts are not facts yet) for statistics and AI prompts, newest
+        first: within ``since..until`` (inclusive) and, with ``weapon_id``, only the sessions
+        that used that weapon, each still with all its entries."""
+        query = (
+            self._mine(SessionRow)
+            .where(SessionRow.status == SessionStatus.SAVED)
+            .order_by(SessionRow.occurred_on.desc(), SessionRow.id.desc())
+            .limit(max(1, min(limit, MAX_HISTORY)))
+        )
+        if since is not None:
+            query = query.where(SessionRow.occurred_on >= since)
+        if until is not None:
+            query = query.where(SessionRow.occurred_on <= until)
+        if weapon_id is not None:
+            if not is_row_id(weapon_id):
+                return []
+            used = (
+                sa.select(EntryRow.id)
+                .where(
+                    EntryRow.user_id == self.user_id,
+                    EntryRow.session_id == SessionRow.id,
+                    EntryRow.weapon_id == weapon_id,
+                )
+                .exists()
+            )
+            query = query.where(used)
         return await self._with_entries(list(await self.db.scalars(query)))
 
     async def count(self, *, status: SessionStatus | None = None) -> int:

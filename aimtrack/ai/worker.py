@@ -1,0 +1,295 @@
+"""The durable job worker: the queue's state lives in the ``jobs`` table, a timer only triggers.
+
+Each :meth:`JobWorker.tick` claims due jobs with a lease (compare-and-set; ``FOR UPDATE SKIP
+LOCKED`` on PostgreSQL) up to the free concurrency slots and runs them as tasks. While a job
+runs, its lease is renewed; a worker killed with ``kill -9`` stops renewing, the lease expires
+and the next tick (of this or another process) runs the job again.
+
+A failed attempt is retried with exponential backoff and full jitter (a random delay between 0
+and ``base * 2**(attempt-1)``, capped), or later when the server asked so (429 Retry-After).
+After the last attempt — or at once when retrying cannot help — the handler's ``give_up`` runs
+(the statistics fallback) and the job is marked failed with its error, ready for a manual retry.
+
+A job that sends a chat message records the message id through its :class:`Lease`, so a run
+after a crash sends it at most once more (only when the crash fell between sending and
+recording).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import random
+import socket
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Protocol
+
+from aimtrack.ai.client import AIError
+from aimtrack.core.clock import Clock
+from aimtrack.core.model import Job
+from aimtrack.storage.engine import Database
+from aimtrack.storage.repos import JobQueue
+
+log = logging.getLogger(__name__)
+
+
+class JobHandler(Protocol):
+    async def run(self, job: Job, lease: Lease) -> None:
+        """Do the job; raise to fail this attempt (:class:`AIError` says whether to retry)."""
+        ...
+
+    async def give_up(self, job: Job, lease: Lease, error: str) -> None:
+        """The last attempt failed: leave the user with something useful (the fallback)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerConfig:
+    concurrency: int = 2
+    lease: timedelta = timedelta(minutes=2)
+    backoff_base: timedelta = timedelta(seconds=10)
+    backoff_max: timedelta = timedelta(minutes=10)
+    max_attempts: int = 5
+    shutdown_grace: timedelta = timedelta(seconds=10)
+
+
+class LeaseLost(Exception):
+    """Another worker took the job over (our lease expired): stop without writing anything."""
+
+
+class Lease:
+    """A running job as its handler sees it: record a sent message, check the lease is ours."""
+
+    def __init__(self, worker: JobWorker, job: Job) -> None:
+        self._worker = worker
+        self.job = job
+        self.sent_message_id = job.sent_message_id
+
+    @property
+    def already_sent(self) -> bool:
+        return self.sent_message_id is not None
+
+    async def record_sent(self, message_id: str) -> None:
+        async with self._worker.db.transaction() as db:
+            if not await JobQueue(db).record_sent(
+                self.job.id, owner=self._worker.owner, message_id=message_id
+            ):
+                raise LeaseLost
+        self.sent_message_id = message_id
+
+
+class JobWorker:
+    def __init__(
+        self,
+        db: Database,
+        handlers: Mapping[str, JobHandler],
+        *,
+        clock: Clock,
+        config: WorkerConfig | None = None,
+        rng: random.Random | None = None,
+        owner: str | None = None,
+    ) -> None:
+        self.db = db
+        self.handlers = dict(handlers)
+        self.clock = clock
+        self.config = config or WorkerConfig()
+        self.rng = rng or random.SystemRandom()
+        self.owner = owner or f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._running: dict[int, asyncio.Task[None]] = {}
+        self._claiming = asyncio.Lock()
+        self._wake = asyncio.Event()
+        self._stopping = False
+
+    @property
+    def busy(self) -> int:
+        return len(self._running)
+
+    def wake(self) -> None:
+        """A job was queued: look now instead of at the next poll (see :meth:`run`)."""
+        self._wake.set()
+
+    async def run(self, *, poll: timedelta, stop: asyncio.Event) -> None:
+        """Tick every ``poll`` (and at once after :meth:`wake`) until ``stop`` is set, then
+        :meth:`stop`. The Telegram bot triggers ticks from PTB's JobQueue instead."""
+        stopping = asyncio.create_task(stop.wait())
+        try:
+            while not stop.is_set():
+                await self.safe_tick()
+                woken = asyncio.create_task(self._wake.wait())
+                await asyncio.wait(
+                    {stopping, woken},
+                    timeout=poll.total_seconds(),
+                    return_when=asyncio.FIRST_COMPLETED,
+                )
+                woken.cancel()
+                self._wake.clear()
+        finally:
+            stopping.cancel()
+            await self.stop()
+
+    async def safe_tick(self) -> int:
+        """:meth:`tick` for timers: a database hiccup is logged, and the next tick tries again."""
+        try:
+            return await self.tick()
+        except Exception:
+            log.exception("the job queue could not be read")
+            return 0
+
+    async def tick(self) -> int:
+        """Claim what is due (within the free slots) and start it; returns how many started."""
+        if self._stopping:
+            return 0
+        async with self._claiming:
+            free = self.config.concurrency - len(self._running)
+            if free <= 0:
+                return 0
+            async with self.db.transaction() as db:
+                jobs = await JobQueue(db).claim(
+                    owner=self.owner,
+                    now=self.clock.now(),
+                    lease=self.config.lease,
+                    limit=free,
+                    kinds=tuple(self.handlers),
+                )
+            for job in jobs:
+                task = asyncio.create_task(self._run(job), name=f"job-{job.id}-{job.kind}")
+                self._running[job.id] = task
+                task.add_done_callback(self._forget)
+            return len(jobs)
+
+    def _forget(self, task: asyncio.Task[None]) -> None:
+        for job_id, running in list(self._running.items()):
+            if running is task:
+                del self._running[job_id]
+
+    async def drain(self, *, rounds: int = 100) -> None:
+        """Run ticks until nothing is due or running (for tests and the CLI)."""
+        for _ in range(rounds):
+            started = await self.tick()
+            if self._running:
+                await asyncio.wait(list(self._running.values()))
+            elif not started:
+                return
+
+    async def stop(self) -> None:
+        """Let running jobs finish for a grace period, then hand them back to the queue."""
+        self._stopping = True
+        tasks = list(self._running.values())
+        if not tasks:
+            return
+        _done, pending = await asyncio.wait(
+            tasks, timeout=self.config.shutdown_grace.total_seconds()
+        )
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.wait(pending)
+
+    async def _run(self, job: Job) -> None:
+        handler = self.handlers[job.kind]
+        lease = Lease(self, job)
+        work = asyncio.create_task(handler.run(job, lease))
+        keeper = asyncio.create_task(self._keep_lease(job, work))
+        try:
+            await work
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if current is None or not current.cancelling():
+                return  # the lease keeper stopped the work: another worker holds the job now
+            await self._release(job)  # shutting down: the next tick (anywhere) may take it
+            raise
+        except LeaseLost:
+            log.warning("job %s: lease lost to another worker; leaving it to them", job.id)
+        except Exception as error:  # noqa: BLE001 -- every failure is recorded on the job
+            await self._failed(job, lease, handler, error)
+        else:
+            await self._finish(job)
+        finally:
+            keeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await keeper
+
+    async def _keep_lease(self, job: Job, work: asyncio.Task[None]) -> None:
+        interval = max(self.config.lease.total_seconds() / 3, 0.05)
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                async with self.db.transaction() as db:
+                    alive = await JobQueue(db).renew(
+                        job.id, owner=self.owner, now=self.clock.now(), lease=self.config.lease
+                    )
+            except Exception:
+                log.exception("job %s: could not renew its lease", job.id)
+                continue
+            if not alive:
+                log.warning("job %s: lease lost; stopping it", job.id)
+                work.cancel()
+                return
+
+    async def _finish(self, job: Job) -> None:
+        async with self.db.transaction() as db:
+            await JobQueue(db).succeed(job.id, owner=self.owner, now=self.clock.now())
+
+    async def _failed(self, job: Job, lease: Lease, handler: JobHandler, error: Exception) -> None:
+        reason = describe(error)
+        retryable = not isinstance(error, AIError) or error.retryable
+        if not isinstance(error, AIError):
+            log.error("job %s (%s) failed", job.id, job.kind, exc_info=error)
+        if retryable and job.attempts < job.max_attempts:
+            hint = error.retry_after if isinstance(error, AIError) else None
+            delay = self.backoff(job.attempts, retry_after=hint)
+            log.info(
+                "job %s attempt %s failed (%s); retry in %.0fs",
+                job.id,
+                job.attempts,
+                reason,
+                delay.total_seconds(),
+            )
+            async with self.db.transaction() as db:
+                await JobQueue(db).retry_later(
+                    job.id, owner=self.owner, error=reason, run_after=self.clock.now() + delay
+                )
+            return
+        log.warning("job %s (%s) failed for good: %s", job.id, job.kind, reason)
+        try:
+            await handler.give_up(job, lease, reason)
+        except LeaseLost:
+            return
+        except Exception as fallback_error:
+            log.error("job %s: the fallback failed too", job.id, exc_info=fallback_error)
+            reason = f"{reason}; fallback: {describe(fallback_error)}"
+        async with self.db.transaction() as db:
+            await JobQueue(db).fail(job.id, owner=self.owner, error=reason, now=self.clock.now())
+
+    async def _release(self, job: Job) -> None:
+        with contextlib.suppress(Exception):
+            async with self.db.transaction() as db:
+                await JobQueue(db).retry_later(
+                    job.id,
+                    owner=self.owner,
+                    error="interrupted by a shutdown",
+                    run_after=self.clock.now(),
+                )
+
+    def backoff(self, attempt: int, *, retry_after: float | None = None) -> timedelta:
+        """Full jitter: uniform in [0, min(max, base * 2**(attempt-1))], not below the
+        server's ``retry_after``."""
+        base = self.config.backoff_base.total_seconds()
+        ceiling = min(self.config.backoff_max.total_seconds(), base * 2 ** max(attempt - 1, 0))
+        delay = self.rng.uniform(0, ceiling)
+        if retry_after is not None:
+            delay = max(delay, min(retry_after, self.config.backoff_max.total_seconds()))
+        return timedelta(seconds=delay)
+
+
+def describe(error: BaseException) -> str:
+    """One line for the job's record: our own errors say it well; others by type and text."""
+    if isinstance(error, AIError):
+        return str(error)
+    text = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    return f"{type(error).__name__}: {text}"[:500] if text else type(error).__name__
