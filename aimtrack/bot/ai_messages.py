@@ -34,8 +34,7 @@ TEXTS: Final[Catalogue] = {
     "ai.safety": (
         "⚠️ AI-advies vervangt nooit de veiligheidsregels van de baan of de aanwijzingen van "
         "de baancommandant.",
-        "⚠️ AI advice never replaces the range safety rules or the range officer's "
-        "instructions.",
+        "⚠️ AI advice never replaces the range safety rules or the range officer's instructions.",
     ),
     "ai.by_model": ("🤖 {model} via {provider}", "🤖 {model} via {provider}"),
     "ai.no_ai": (
@@ -70,8 +69,7 @@ TEXTS: Final[Catalogue] = {
     ),
     "ai.insight_queued": (
         "Ik zet de trends van je {weapon} op een rij; je krijgt ze zo als bericht.",
-        "I'm putting the trends of your {weapon} together; they will arrive as a message "
-        "shortly.",
+        "I'm putting the trends of your {weapon} together; they will arrive as a message shortly.",
     ),
     "ai.draft_session": (
         "Deze sessie is nog een concept; sla hem eerst op met /sessie.",
