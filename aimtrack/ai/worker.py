@@ -34,6 +34,7 @@ from aimtrack.core.clock import Clock
 from aimtrack.core.model import Job
 from aimtrack.storage.engine import Database
 from aimtrack.storage.repos import JobQueue
+from aimtrack.storage.repos.jobs import INTERRUPTED
 
 log = logging.getLogger(__name__)
 
@@ -193,6 +194,11 @@ class JobWorker:
     async def _run(self, job: Job) -> None:
         handler = self.handlers[job.kind]
         lease = Lease(self, job)
+        if job.final_attempt and job.last_error == INTERRUPTED:
+            # Its worker died on every attempt (out of memory, kill -9): running it again
+            # could go on forever. The fallback alone is cheap and safe.
+            await self._give_up(job, lease, handler, INTERRUPTED)
+            return
         work = asyncio.create_task(handler.run(job, lease))
         keeper = asyncio.create_task(self._keep_lease(job, work))
         try:
@@ -255,6 +261,9 @@ class JobWorker:
                     job.id, owner=self.owner, error=reason, run_after=self.clock.now() + delay
                 )
             return
+        await self._give_up(job, lease, handler, reason)
+
+    async def _give_up(self, job: Job, lease: Lease, handler: JobHandler, reason: str) -> None:
         log.warning("job %s (%s) failed for good: %s", job.id, job.kind, reason)
         try:
             await handler.give_up(job, lease, reason)
@@ -269,12 +278,7 @@ class JobWorker:
     async def _release(self, job: Job) -> None:
         with contextlib.suppress(Exception):
             async with self.db.transaction() as db:
-                await JobQueue(db).retry_later(
-                    job.id,
-                    owner=self.owner,
-                    error="interrupted by a shutdown",
-                    run_after=self.clock.now(),
-                )
+                await JobQueue(db).release(job.id, owner=self.owner, now=self.clock.now())
 
     def backoff(self, attempt: int, *, retry_after: float | None = None) -> timedelta:
         """Full jitter: uniform in [0, min(max, base * 2**(attempt-1))], not below the

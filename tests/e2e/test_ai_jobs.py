@@ -721,3 +721,50 @@ def test_backoff_is_full_jitter_under_an_exponential_ceiling() -> None:
         assert min(delays) < ceiling * 0.2
     assert worker.backoff(1, retry_after=45).total_seconds() >= 45
     assert worker.backoff(1, retry_after=10_000).total_seconds() <= 60
+
+
+async def test_a_job_that_keeps_killing_its_worker_ends_with_the_fallback(
+    db: Database, tmp_path: Path, ai: FakeAI
+) -> None:
+    """Its worker died on the last attempt (the lease expired): the model is not asked again —
+    that could go on forever — but the shooter still gets the statistics."""
+    rig = make_rig(db, tmp_path, ai, attempts=1)
+    await add_weapon(rig)
+    await rig.log_session()
+    async with db.transaction() as s:
+        [claimed] = await JobQueue(s).claim(
+            owner="dead", now=NOW, lease=timedelta(seconds=30), limit=1
+        )
+    assert claimed.final_attempt
+
+    await rig.later(minutes=1)
+
+    assert ai.requests == []
+    [message] = rig.outbox.texts()
+    assert "Berekend zonder AI" in message
+    assert "interrupted" in message
+    [job] = await rig.jobs()
+    assert job.status is JobStatus.FAILED
+    assert job.last_error is not None
+    assert job.last_error.startswith("interrupted")
+
+
+async def test_a_shutdown_hands_a_running_job_back_without_using_an_attempt(
+    db: Database, tmp_path: Path, ai: FakeAI
+) -> None:
+    rig = make_rig(db, tmp_path, ai)
+    rig.worker.config = WorkerConfig(shutdown_grace=timedelta(seconds=0.1))
+    await add_weapon(rig)
+    await rig.log_session()
+    ai.script(hang(30))
+
+    assert await rig.worker.tick() == 1
+    await ai.wait_for_requests(1)
+    await rig.worker.stop()
+
+    [job] = await rig.jobs()
+    assert job.status is JobStatus.PENDING
+    assert job.attempts == 0
+    assert job.lease_owner is None
+    assert job.run_after == NOW
+    assert rig.outbox.sent == []

@@ -147,6 +147,11 @@ class JobQueue:
                 (JobRow.attempts < JobRow.max_attempts, JobRow.attempts + 1),
                 else_=JobRow.max_attempts,
             ),
+            # A running job claimed again lost its worker: say so, so that a job which kills
+            # its worker on the last attempt is not run again and again (see the worker).
+            "last_error": sa.case(
+                (JobRow.status == JobStatus.RUNNING, INTERRUPTED), else_=JobRow.last_error
+            ),
             "updated_at": now,
         }
         if self._postgresql:
@@ -175,6 +180,19 @@ class JobQueue:
             return []
         return await self._jobs(
             sa.select(_JOBS).where(JobRow.id.in_(won)).order_by(JobRow.run_after, JobRow.id)
+        )
+
+    async def release(self, job_id: int, *, owner: str, now: datetime) -> bool:
+        """Hand a job back undone (a graceful shutdown): pending and due now, and the attempt
+        it was claimed with does not count."""
+        return await self._owned(
+            job_id,
+            owner,
+            status=JobStatus.PENDING,
+            attempts=sa.case((JobRow.attempts > 0, JobRow.attempts - 1), else_=0),
+            run_after=now,
+            updated_at=now,
+            **_NO_LEASE,
         )
 
     async def renew(self, job_id: int, *, owner: str, now: datetime, lease: timedelta) -> bool:
@@ -311,6 +329,9 @@ class JobQueue:
             .execution_options(synchronize_session=False)
         )
         return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+INTERRUPTED = "interrupted: its worker stopped before finishing (the lease expired)"
 
 
 def _restart(now: datetime) -> dict[str, Any]:
