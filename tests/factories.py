@@ -1,10 +1,11 @@
-"""Builders for test data through the real repositories."""
+"""Builders for test data: domain objects by hand for the pure tests (statistics, the fallback,
+the quick-entry parser), and whole data sets through the real repositories."""
 
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -17,11 +18,15 @@ from aimtrack.core.model import (
     AttachmentSpec,
     CompetitionType,
     ConversationState,
+    Entry,
     EntrySpec,
     Language,
     MessageRole,
     ProfileSpec,
     SessionSpec,
+    SessionStatus,
+    ShootingSession,
+    Weapon,
     WeaponSpec,
     WeaponType,
 )
@@ -40,6 +45,104 @@ from aimtrack.storage.repos.attachments import user_folder
 from aimtrack.storage.tables import AttachmentRow, Base
 
 SHA = "a" * 64
+STAMP = datetime(2026, 11, 23, 12, tzinfo=UTC)  # created_at/updated_at of hand-built objects
+CZ, WALTHER = 1, 2  # the weapon ids hand-built entries point at; entry() defaults to CZ
+
+
+# --- domain objects by hand -----------------------------------------------------------------
+
+
+def weapon(
+    weapon_id: int,
+    name: str,
+    *,
+    nickname: str | None = None,
+    licensed: bool = True,
+    retired_on: date | None = None,
+    serial_number: str | None = None,
+    storage_location: str | None = None,
+    notes: str | None = None,
+) -> Weapon:
+    """A 9 mm pistol; the secrets (serial number, storage, notes) are empty unless given."""
+    return Weapon(
+        id=weapon_id,
+        name=name,
+        weapon_type=WeaponType.PISTOL,
+        caliber="9mm",
+        nickname=nickname,
+        serial_number=serial_number,
+        storage_location=storage_location,
+        notes=notes,
+        purchase_date=None,
+        licensed=licensed,
+        retired_on=retired_on,
+        created_at=STAMP,
+    )
+
+
+def entry(
+    weapon_id: int = CZ,
+    distance_m: int = 25,
+    shots: int = 50,
+    score: str | None = None,
+    *,
+    competition: CompetitionType = CompetitionType.NONE,
+    position: int = 0,
+) -> Entry:
+    """One line of a session; ``score`` as a string so the Decimal is exact (``"431.5"``)."""
+    return Entry(
+        id=0,
+        session_id=0,
+        position=position,
+        weapon_id=weapon_id,
+        distance_m=distance_m,
+        shots=shots,
+        score=None if score is None else Decimal(score),
+        caliber=None,
+        ammunition=None,
+        discipline=None,
+        competition=competition,
+        grouping_note=None,
+        notes=None,
+    )
+
+
+def session(
+    session_id: int,
+    occurred_on: date,
+    *entries: Entry,
+    club: str | None = None,
+    status: SessionStatus = SessionStatus.SAVED,
+) -> ShootingSession:
+    """A session holding ``entries``; saved unless ``status`` says otherwise."""
+    return ShootingSession(
+        id=session_id,
+        occurred_on=occurred_on,
+        club=club,
+        location=None,
+        started_at=None,
+        ended_at=None,
+        weather=None,
+        ammunition_brand=None,
+        notes=None,
+        reflection=None,
+        status=status,
+        created_at=STAMP,
+        updated_at=STAMP,
+        entries=tuple(entries),
+    )
+
+
+def weekly(*scores: str | None, weapon_id: int = CZ, distance_m: int = 25) -> list[ShootingSession]:
+    """One session a week from 5 Jan 2026, each with one 50-shot entry; ids 1, 2, 3, ... oldest
+    first. A None score is an unscored entry."""
+    return [
+        session(i + 1, date(2026, 1, 5) + timedelta(weeks=i), entry(weapon_id, distance_m, 50, s))
+        for i, s in enumerate(scores)
+    ]
+
+
+# --- data sets through the repositories -----------------------------------------------------
 
 
 def attachment_spec(

@@ -41,11 +41,12 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Protocol
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from tests.localserver import LocalServer
 
 CHAT_PATH = "/v1/chat/completions"
 MODELS_PATH = "/v1/models"
@@ -67,14 +68,6 @@ _ERROR_TYPES = {
     502: "server_error",
     503: "server_error",
 }
-
-
-class _Server(uvicorn.Server):
-    """A uvicorn server that leaves signal handling (Ctrl-C) to pytest."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
 
 
 # --- requests -------------------------------------------------------------------------------
@@ -461,36 +454,15 @@ class FakeAI:
         self.closing = asyncio.Event()
         self._script: deque[Behaviour] = deque()
         self._arrived = asyncio.Event()
-        self._server: _Server | None = None
-        self._task: asyncio.Task[None] | None = None
+        self._server: LocalServer | None = None
         self.port = 0
 
     # --- lifecycle ------------------------------------------------------------------------
 
     async def __aenter__(self) -> FakeAI:
         app = Starlette(routes=[Route("/{path:path}", self._handle, methods=_ALL_METHODS)])
-        config = uvicorn.Config(
-            app,
-            host="127.0.0.1",
-            port=0,
-            log_level="warning",
-            lifespan="off",
-            log_config=None,  # leave the test run's logging configuration alone
-            timeout_graceful_shutdown=2,
-        )
-        self._server = _Server(config)
-        self._task = asyncio.create_task(self._server.serve(), name="FakeAI")
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if self._task.done():
-                self._task.result()  # raises what stopped the server
-                msg = "FakeAI: uvicorn stopped before it started"
-                raise RuntimeError(msg)
-            if time.monotonic() > deadline:
-                msg = "FakeAI: uvicorn did not start within 10 s"
-                raise TimeoutError(msg)
-            await asyncio.sleep(0.01)
-        self.port = self._server.servers[0].sockets[0].getsockname()[1]
+        self._server = LocalServer(app, name="FakeAI")
+        self.port = await self._server.start()
         return self
 
     async def __aexit__(
@@ -500,9 +472,8 @@ class FakeAI:
         tb: TracebackType | None,
     ) -> None:
         self.closing.set()  # wakes hanging requests first, so uvicorn finds nothing in flight
-        if self._server is not None and self._task is not None:
-            self._server.should_exit = True
-            await asyncio.wait_for(self._task, timeout=10)
+        if self._server is not None:
+            await self._server.stop()
 
     @property
     def base_url(self) -> str:

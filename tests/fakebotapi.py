@@ -45,7 +45,7 @@ import mimetypes
 import re
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from email.message import Message as MimeHeaders
 from email.parser import HeaderParser
@@ -53,13 +53,13 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from tests.botapi_spec import html_to_text, load_spec, validate_call
+from tests.localserver import LocalServer
 
 DOWNLOAD_LIMIT = 20 * 1024 * 1024  # "bots can download files of up to 20MB in size"
 DEFAULT_UPDATE_TYPES_EXCLUDED = frozenset(
@@ -152,14 +152,6 @@ class BotAPIError(Exception):
 
 
 Handler = Callable[[dict[str, Any], dict[str, UploadedFile]], Awaitable[Any] | Any]
-
-
-class _Server(uvicorn.Server):
-    """A uvicorn server that leaves signal handling (Ctrl-C) to pytest."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
 
 
 # --- update factories -----------------------------------------------------------------------
@@ -472,8 +464,7 @@ class FakeBotAPI:
         self._faults: dict[str, deque[_Fault]] = {}
         self._handlers: dict[str, tuple[str, Handler]] = {}
         self._register_builtin_handlers()
-        self._server: _Server | None = None
-        self._task: asyncio.Task[None] | None = None
+        self._server: LocalServer | None = None
         self.port = 0
 
     # --- lifecycle ------------------------------------------------------------------------
@@ -485,28 +476,8 @@ class FakeBotAPI:
                 Route("/file/bot{token}/{file_path:path}", self._handle_download, methods=["GET"]),
             ]
         )
-        config = uvicorn.Config(
-            app,
-            host="127.0.0.1",
-            port=0,
-            log_level="warning",
-            lifespan="off",
-            log_config=None,  # leave the test run's logging configuration alone
-            timeout_graceful_shutdown=2,
-        )
-        self._server = _Server(config)
-        self._task = asyncio.create_task(self._server.serve(), name="FakeBotAPI")
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if self._task.done():
-                self._task.result()  # raises what stopped the server
-                msg = "FakeBotAPI: uvicorn stopped before it started"
-                raise RuntimeError(msg)
-            if time.monotonic() > deadline:
-                msg = "FakeBotAPI: uvicorn did not start within 10 s"
-                raise TimeoutError(msg)
-            await asyncio.sleep(0.01)
-        self.port = self._server.servers[0].sockets[0].getsockname()[1]
+        self._server = LocalServer(app, name="FakeBotAPI")
+        self.port = await self._server.start()
         return self
 
     async def __aexit__(
@@ -517,9 +488,8 @@ class FakeBotAPI:
     ) -> None:
         self._closing = True
         self._notify()
-        if self._server is not None and self._task is not None:
-            self._server.should_exit = True
-            await asyncio.wait_for(self._task, timeout=10)
+        if self._server is not None:
+            await self._server.stop()
 
     @property
     def base_url(self) -> str:

@@ -54,11 +54,18 @@ async def _weapon(db: Database, uid: int, name: str = "CZ 75") -> int:
         return (await WeaponRepo(session, uid).add(WeaponSpec(name=name, caliber="9mm"))).id
 
 
-async def _session_with_entry(db: Database, uid: int, weapon_id: int) -> ShootingSession:
+async def _log_session(
+    db: Database,
+    uid: int,
+    *weapon_ids: int,
+    on: date = date(2026, 11, 1),
+    status: SessionStatus = SessionStatus.SAVED,
+) -> ShootingSession:
+    """A session with one 25 m, 5-shot entry per weapon, in the order given."""
     async with db.transaction() as session:
         return await SessionRepo(session, uid).create(
-            SessionSpec(occurred_on=date(2026, 11, 1)),
-            [EntrySpec(weapon_id=weapon_id, distance_m=25, shots=5)],
+            SessionSpec(occurred_on=on, status=status),
+            [EntrySpec(weapon_id=w, distance_m=25, shots=5) for w in weapon_ids],
         )
 
 
@@ -221,7 +228,7 @@ async def test_deleting_a_session_removes_entries_reflection_and_returns_files(
 ) -> None:
     uid = await _user(db)
     cz = await _weapon(db, uid)
-    created = await _session_with_entry(db, uid, cz)
+    created = await _log_session(db, uid, cz)
     async with db.transaction() as session:
         files = AttachmentRepo(session, uid)
         for owner, owner_id, path in (
@@ -244,7 +251,7 @@ async def test_deleting_a_session_removes_entries_reflection_and_returns_files(
 async def test_one_reflection_per_session_is_replaced_not_duplicated(db: Database) -> None:
     uid = await _user(db)
     cz = await _weapon(db, uid)
-    created = await _session_with_entry(db, uid, cz)
+    created = await _log_session(db, uid, cz)
     async with db.transaction() as session:
         ai = AIRepo(session, uid)
         await ai.save_reflection(created.id, audit=AIAudit(status=AIStatus.RUNNING))
@@ -344,21 +351,18 @@ async def test_history_is_saved_sessions_in_a_period_newest_first(db: Database) 
     uid = await _user(db)
     cz = await _weapon(db, uid, "CZ 75")
     lg = await _weapon(db, uid, "Walther LG")
+
+    async def log(day: int, *weapons: int, status: SessionStatus = SessionStatus.SAVED) -> int:
+        return (await _log_session(db, uid, *weapons, on=date(2026, 10, day), status=status)).id
+
+    first = await log(1, cz)
+    both = await log(5, lg, cz)
+    air = await log(5, lg)
+    await log(6, cz, status=SessionStatus.DRAFT)
+    empty = await log(9)
+    last = await log(20, cz)
     async with db.transaction() as session:
         sessions = SessionRepo(session, uid)
-
-        async def log(day: int, *weapons: int, status: SessionStatus = SessionStatus.SAVED) -> int:
-            spec = SessionSpec(occurred_on=date(2026, 10, day), status=status)
-            entries = [EntrySpec(weapon_id=w, distance_m=25, shots=5) for w in weapons]
-            return (await sessions.create(spec, entries)).id
-
-        first = await log(1, cz)
-        both = await log(5, lg, cz)
-        air = await log(5, lg)
-        await log(6, cz, status=SessionStatus.DRAFT)
-        empty = await log(9)
-        last = await log(20, cz)
-
         everything = await sessions.history()
         in_period = await sessions.history(since=date(2026, 10, 5), until=date(2026, 10, 9))
         with_cz = await sessions.history(weapon_id=cz)
@@ -598,7 +602,7 @@ async def test_two_first_contacts_of_one_person_make_one_user(db: Database) -> N
 async def test_two_workers_saving_one_reflection_leave_one_row(db: Database) -> None:
     uid = await _user(db)
     cz = await _weapon(db, uid)
-    created = await _session_with_entry(db, uid, cz)
+    created = await _log_session(db, uid, cz)
     await _racing(
         db,
         lambda session: AIRepo(session, uid).save_reflection(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import ast
 import string
 from collections.abc import Mapping
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -17,103 +17,33 @@ from aimtrack.ai import fallback, fallback_texts
 from aimtrack.ai.fallback import coach_answer, reflection, weapon_insight
 from aimtrack.ai.fallback_texts import TEXTS, day, number, score
 from aimtrack.ai.schemas import MAX_FIELD, CoachAnswerOut, InsightOut, ReflectionOut
-from aimtrack.core.model import (
-    CompetitionType,
-    Entry,
-    Language,
-    SessionStatus,
-    ShootingSession,
-    Weapon,
-    WeaponType,
-)
+from aimtrack.core.model import CompetitionType, Language, ShootingSession, Weapon
+from tests import factories
+from tests.factories import CZ, WALTHER, entry, session, weekly
 
 NL, EN = Language.NL, Language.EN
-NOW = datetime(2026, 11, 23, 12, tzinfo=UTC)
 TODAY = date(2026, 11, 23)
-CZ, WALTHER, GONE = 1, 2, 3
+GONE = 3
 SECRETS = ("SERIAL-7731-XK", "Kluis zolder", "NOTE-do-not-share")
 
 
 def weapon(
-    weapon_id: int,
-    name: str,
-    *,
-    licensed: bool = True,
-    retired_on: date | None = None,
+    weapon_id: int, name: str, *, licensed: bool = True, retired_on: date | None = None
 ) -> Weapon:
+    """A pistol carrying every secret a weapon can hold, so that a leak would show."""
     serial, storage, notes = SECRETS
-    return Weapon(
-        id=weapon_id,
-        name=name,
-        weapon_type=WeaponType.PISTOL,
-        caliber="9mm",
-        nickname=None,
+    return factories.weapon(
+        weapon_id,
+        name,
+        licensed=licensed,
+        retired_on=retired_on,
         serial_number=serial,
         storage_location=storage,
         notes=notes,
-        purchase_date=None,
-        licensed=licensed,
-        retired_on=retired_on,
-        created_at=NOW,
     )
 
 
 WEAPONS = {CZ: weapon(CZ, "CZ 75"), WALTHER: weapon(WALTHER, "Walther LG")}
-
-
-def entry(
-    weapon_id: int = CZ,
-    distance_m: int = 25,
-    shots: int = 50,
-    score: str | None = None,
-    *,
-    competition: CompetitionType = CompetitionType.NONE,
-    position: int = 0,
-) -> Entry:
-    return Entry(
-        id=0,
-        session_id=0,
-        position=position,
-        weapon_id=weapon_id,
-        distance_m=distance_m,
-        shots=shots,
-        score=None if score is None else Decimal(score),
-        caliber=None,
-        ammunition=None,
-        discipline=None,
-        competition=competition,
-        grouping_note=None,
-        notes=None,
-    )
-
-
-def session(
-    session_id: int, occurred_on: date, *entries: Entry, club: str | None = None
-) -> ShootingSession:
-    return ShootingSession(
-        id=session_id,
-        occurred_on=occurred_on,
-        club=club,
-        location=None,
-        started_at=None,
-        ended_at=None,
-        weather=None,
-        ammunition_brand=None,
-        notes=None,
-        reflection=None,
-        status=SessionStatus.SAVED,
-        created_at=NOW,
-        updated_at=NOW,
-        entries=tuple(entries),
-    )
-
-
-def weekly(*scores: str | None, weapon_id: int = CZ, distance_m: int = 25) -> list[ShootingSession]:
-    """One 50-shot session a week from 5 Jan 2026, ids 1, 2, 3, ..."""
-    return [
-        session(i + 1, date(2026, 1, 5) + timedelta(weeks=i), entry(weapon_id, distance_m, 50, s))
-        for i, s in enumerate(scores)
-    ]
 
 
 def texts(answer: BaseModel) -> str:

@@ -8,15 +8,11 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from aimtrack.bot import ai_messages
-from aimtrack.bot.conversation import Access, Conversation, catalogue
-from aimtrack.bot.flow import Flow
-from aimtrack.bot.flows import coach, fields, jobs, profile, session, sessions, weapons
-from aimtrack.bot.io import Press, Sender
-from aimtrack.core.clock import FixedClock
+from aimtrack.bot.io import Press
 from aimtrack.core.model import (
     AIStatus,
     CoachMessage,
@@ -41,46 +37,18 @@ from aimtrack.storage.repos import (
     WeaponRepo,
 )
 from aimtrack.storage.repos.users import CONSOLE
-from tests.chat import NOW, Chat
+from tests.chat import Chat
 
 QUESTION = "waarom trek ik naar links met de CZ?"
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 THINKING = "De coach denkt na; het antwoord komt zo als bericht."
 NOT_FOUND = "Dat kon ik niet vinden"
 
 
-def ai_conversation(db: Database, data_dir: Path) -> Conversation:
-    """The app's conversation with the AI flows, texts and actions registered."""
-    flows: dict[str, Flow] = {
-        "session": session.SessionFlow(),
-        "sessions": sessions.SessionsFlow(),
-        "weapons": weapons.WeaponsFlow(),
-        "profile": profile.ProfileFlow(),
-        "coach": coach.CoachFlow(),
-        "jobs": jobs.JobsFlow(),
-    }
-    texts = catalogue(
-        fields.TEXTS,
-        session.TEXTS,
-        sessions.TEXTS,
-        weapons.TEXTS,
-        profile.TEXTS,
-        ai_messages.TEXTS,
-        coach.TEXTS,
-        jobs.TEXTS,
-    )
-    return Conversation(
-        db,
-        clock=FixedClock(NOW),
-        data_dir=data_dir,
-        flows=flows,
-        catalogue=texts,
-        access=Access(),
-        actions={
-            "r": ai_messages.regenerate_reflection,
-            "t": ai_messages.regenerate_insight,
-            "c": coach.ask_about_session,
-        },
-    )
+def started(thread: CoachThread) -> str:
+    """The day a thread was started as its history button shows it: dd-mm in Anna's zone. The
+    database stamps threads with the wall clock, not the conversation's fixed clock."""
+    return f"{thread.created_at.astimezone(AMSTERDAM):%d-%m}"
 
 
 class Shooter:
@@ -93,6 +61,11 @@ class Shooter:
         self.cz = 0
         self.glock = 0
         self.session_id = 0
+
+    async def ask(self, question: str = QUESTION) -> None:
+        """Ask on the /coach command line, without narrowing: all weapons, all time."""
+        await self.chat.say(f"/coach {question}")
+        await self.chat.press("Vraag het")
 
     async def threads(self) -> list[CoachThread]:
         async with self.db.transaction(read_only=True) as s:
@@ -132,7 +105,7 @@ async def anna(db: Database, tmp_path: Path) -> Shooter:
             SessionSpec(occurred_on=date(2026, 11, 16), club="SV De Roos"),
             [EntrySpec(weapon_id=cz.id, distance_m=25, shots=50)],
         )
-    chat = Chat(ai_conversation(db, tmp_path), Sender(CONSOLE, "anna", "anna", "Anna"))
+    chat = Chat.open(db, tmp_path, user="anna")  # the app's conversation, every flow in it
     shooter = Shooter(db, chat, account.user_id)
     shooter.cz, shooter.glock, shooter.session_id = cz.id, glock.id, shot.id
     return shooter
@@ -198,8 +171,7 @@ async def test_a_question_is_narrowed_and_asked(anna: Shooter) -> None:
 
 async def test_follow_ups_continue_the_thread(anna: Shooter) -> None:
     chat = anna.chat
-    await chat.say(f"/coach {QUESTION}")
-    await chat.press("Vraag het")
+    await anna.ask()
     (thread,) = await anna.threads()
     await chat.say("En met de Glock?")  # the first answer is still pending
     assert "nog bezig met je vorige vraag" in chat.text
@@ -273,9 +245,7 @@ async def test_a_question_typed_after_the_bare_command(anna: Shooter) -> None:
 async def test_a_long_question_is_stored_whole_under_a_short_title(anna: Shooter) -> None:
     question = "Waarom " + "heel " * 390 + "lang?"
     assert 200 < len(question) <= 2000
-    chat = anna.chat
-    await chat.say(f"/coach {question}")
-    await chat.press("Vraag het")
+    await anna.ask(question)
     (thread,) = await anna.threads()
     assert len(thread.title) == 200
     assert thread.title.endswith("…")
@@ -320,21 +290,20 @@ async def test_a_bad_question_is_refused_and_nothing_is_stored(
 
 async def test_history_lists_threads_and_an_old_thread_continues(anna: Shooter) -> None:
     chat = anna.chat
-    await chat.say(f"/coach {QUESTION}")
-    await chat.press("Vraag het")
+    await anna.ask()
     (first,) = await anna.threads()
     first_answer = (await anna.messages(first.id))[1]
     await anna.answer(first_answer.id, "Je knijpt de trekker met de hele hand.")
     await chat.say("/annuleer")
-    await chat.say("/coach Hoe train ik mijn ademhaling?")
-    await chat.press("Vraag het")
+    await anna.ask("Hoe train ik mijn ademhaling?")
     await chat.say("/annuleer")
 
     await chat.say("/coach geschiedenis")
     assert "eerdere gesprekken" in chat.text
+    second, _ = await anna.threads()  # the newest first
     assert chat.labels() == [
-        "23-11 · Hoe train ik mijn ademhaling?",
-        "23-11 · waarom trek ik naar links met de CZ?",
+        f"{started(second)} · Hoe train ik mijn ademhaling?",
+        f"{started(first)} · waarom trek ik naar links met de CZ?",
     ]
     await chat.press("links met de CZ")
     assert f"🙋 Jij: {QUESTION}" in chat.text
@@ -365,7 +334,8 @@ async def test_history_in_english_and_the_bare_command_offers_threads(anna: Shoo
     await chat.say("/cancel")
     assert chat.text == "Coach conversation closed."
     await chat.say("/coach")
-    assert chat.labels() == ["23-11 · Why do I pull left?"]
+    (thread,) = await anna.threads()
+    assert chat.labels() == [f"{started(thread)} · Why do I pull left?"]
     assert "Type your question" in chat.text
     await chat.press("pull left")
     assert "💬 Coach: ⏳ still thinking" in chat.text
@@ -376,8 +346,7 @@ async def test_another_users_thread_cannot_be_opened(anna: Shooter, db: Database
     async with db.transaction() as s:
         secret = await CoachRepo(s, bob_id).start_thread(title="Bobs geheime vraag")
     chat = anna.chat
-    await chat.say(f"/coach {QUESTION}")
-    await chat.press("Vraag het")
+    await anna.ask()
     await chat.say("/annuleer")
     await chat.say("/coach")
     await chat.do(Press(f"{_seq(chat)}:t:{secret.id}"))
@@ -394,8 +363,7 @@ async def test_another_users_thread_cannot_be_opened(anna: Shooter, db: Database
 
 async def test_cancel_closes_the_thread(anna: Shooter) -> None:
     chat = anna.chat
-    await chat.say(f"/coach {QUESTION}")
-    await chat.press("Vraag het")
+    await anna.ask()
     await chat.say("/coach")  # the command inside the thread shows it again
     assert f"🙋 Jij: {QUESTION}" in chat.text
     assert "💬 Coach: ⏳ denkt nog na" in chat.text
@@ -410,8 +378,7 @@ async def test_cancel_closes_the_thread(anna: Shooter) -> None:
 
 async def test_new_question_from_inside_a_thread(anna: Shooter) -> None:
     chat = anna.chat
-    await chat.say(f"/coach {QUESTION}")
-    await chat.press("Vraag het")
+    await anna.ask()
     await chat.say("/coach")
     await chat.press("Nieuwe vraag")
     await chat.say("Wat is een goede droogtraining?")

@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from aimtrack.bot import app
 from aimtrack.bot.commands import COMMANDS, canonical
 from aimtrack.bot.conversation import TEXTS as CORE_TEXTS
-from aimtrack.bot.conversation import Access, Conversation, catalogue
-from aimtrack.bot.flows import coach, fields, jobs, weapons
+from aimtrack.bot.conversation import Access
+from aimtrack.bot.flows import coach, jobs
 from aimtrack.bot.io import Press, Sender
 from aimtrack.core.clock import FixedClock
 from aimtrack.core.model import Job, JobStatus
@@ -33,16 +34,10 @@ class Desk:
     def __init__(self, db: Database, data_dir: Path, sender: Sender) -> None:
         self.db = db
         self.nudges = 0
-        conversation = Conversation(
-            db,
-            clock=FixedClock(NOW),
-            data_dir=data_dir,
-            flows={"jobs": jobs.JobsFlow(), "weapons": weapons.WeaponsFlow()},
-            catalogue=catalogue(fields.TEXTS, weapons.TEXTS, jobs.TEXTS),
-            access=Access(),
-            text_flow="weapons",
-            on_jobs=self._nudge,
+        conversation = app.build_conversation(
+            db, clock=FixedClock(NOW), data_dir=data_dir, access=Access()
         )
+        conversation.on_jobs = self._nudge  # where the app wakes its worker
         self.chat = Chat(conversation, sender)
 
     def _nudge(self) -> None:
@@ -231,4 +226,4 @@ def test_texts_in_both_languages(texts: dict[str, tuple[str, str]], prefix: str)
         assert dutch.strip(), key
         assert english.strip(), key
         assert key.startswith((prefix, "cmd.")), key
-    catalogue(fields.TEXTS, weapons.TEXTS, coach.TEXTS, jobs.TEXTS)  # no clashes
+    app.texts()  # the app's whole catalogue: no key clashes

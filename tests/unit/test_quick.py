@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -19,32 +19,14 @@ from aimtrack.bot.quick import (
     parse_quick,
 )
 from aimtrack.core import limits
-from aimtrack.core.model import Weapon, WeaponType
+from aimtrack.core.model import Weapon
+from tests.factories import weapon
 
 TODAY = date(2026, 3, 15)
 P = Problem
 
 
-def weapon(
-    weapon_id: int, name: str, nickname: str | None = None, retired_on: date | None = None
-) -> Weapon:
-    return Weapon(
-        id=weapon_id,
-        name=name,
-        weapon_type=WeaponType.PISTOL,
-        caliber="9mm",
-        nickname=nickname,
-        serial_number=None,
-        storage_location=None,
-        notes=None,
-        purchase_date=None,
-        licensed=True,
-        retired_on=retired_on,
-        created_at=datetime(2026, 1, 1, tzinfo=UTC),
-    )
-
-
-CZ = weapon(1, "CZ 75 Shadow 2", "cz")
+CZ = weapon(1, "CZ 75 Shadow 2", nickname="cz")
 LG = weapon(2, "Walther LG400")
 GLOCK17 = weapon(3, "Glock 17")
 GLOCK19 = weapon(4, "Glock 19")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import ast
 import decimal
 import sys
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -14,7 +14,7 @@ import pytest
 
 from aimtrack.core import licence, stats
 from aimtrack.core.licence import leaves_window_on, licence_progress, licence_window
-from aimtrack.core.model import CompetitionType, Entry, SessionStatus, ShootingSession
+from aimtrack.core.model import CompetitionType, SessionStatus
 from aimtrack.core.stats import (
     Trend,
     compare_session,
@@ -26,75 +26,9 @@ from aimtrack.core.stats import (
     trend_of,
     weapon_stats,
 )
+from tests.factories import CZ, WALTHER, entry, session, weekly
 
-NOW = datetime(2026, 11, 23, 12, tzinfo=UTC)
 TODAY = date(2026, 11, 23)
-CZ, WALTHER = 1, 2
-
-
-def entry(
-    weapon_id: int = CZ,
-    distance_m: int = 25,
-    shots: int = 50,
-    score: str | None = None,
-    *,
-    competition: CompetitionType = CompetitionType.NONE,
-    position: int = 0,
-) -> Entry:
-    return Entry(
-        id=0,
-        session_id=0,
-        position=position,
-        weapon_id=weapon_id,
-        distance_m=distance_m,
-        shots=shots,
-        score=None if score is None else Decimal(score),
-        caliber=None,
-        ammunition=None,
-        discipline=None,
-        competition=competition,
-        grouping_note=None,
-        notes=None,
-    )
-
-
-def session(
-    session_id: int,
-    occurred_on: date,
-    *entries: Entry,
-    status: SessionStatus = SessionStatus.SAVED,
-) -> ShootingSession:
-    return ShootingSession(
-        id=session_id,
-        occurred_on=occurred_on,
-        club=None,
-        location=None,
-        started_at=None,
-        ended_at=None,
-        weather=None,
-        ammunition_brand=None,
-        notes=None,
-        reflection=None,
-        status=status,
-        created_at=NOW,
-        updated_at=NOW,
-        entries=tuple(entries),
-    )
-
-
-def series(*scores: str, weapon_id: int = CZ, distance_m: int = 25) -> list[ShootingSession]:
-    """One session a week with one 50-shot entry each, ids 1, 2, 3, ... oldest first."""
-    start = date(2026, 1, 5)
-    return [
-        session(
-            i + 1,
-            start + timedelta(weeks=i),
-            entry(weapon_id, distance_m, score=score),
-        )
-        for i, score in enumerate(scores)
-    ]
-
-
 D = Decimal
 
 
@@ -149,7 +83,7 @@ def test_spread(values: list[str], expected: Decimal | None) -> None:
 
 
 def test_results_do_not_depend_on_the_callers_decimal_context() -> None:
-    history = series("420", "425", "430")
+    history = weekly("420", "425", "430")
     current = session(9, date(2026, 6, 1), entry(score="431"))
     expected = compare_session(current, history)
     with decimal.localcontext() as context:
@@ -163,7 +97,7 @@ def test_results_do_not_depend_on_the_callers_decimal_context() -> None:
 
 
 def test_comparison_against_earlier_sessions() -> None:
-    history = series("420", "425", "430")  # 8.40, 8.50, 8.60 per shot
+    history = weekly("420", "425", "430")  # 8.40, 8.50, 8.60 per shot
     current = session(9, date(2026, 6, 1), entry(score="431"))
     (found,) = compare_session(current, history)
     assert found.per_shot == D("8.62")
@@ -177,7 +111,7 @@ def test_comparison_against_earlier_sessions() -> None:
 
 
 def test_window_limits_the_mean_but_not_the_personal_best() -> None:
-    history = series("480", "400", "400", "400", "400", "400", "410")  # 9.60 first, long ago
+    history = weekly("480", "400", "400", "400", "400", "400", "410")  # 9.60 first, long ago
     current = session(99, date(2026, 12, 1), entry(score="420"))
     (found,) = compare_session(current, history, window=5)
     assert found.previous_count == 5
@@ -238,7 +172,7 @@ def test_no_history() -> None:
 
 
 def test_an_entry_without_score_still_sees_its_past() -> None:
-    history = series("420", "425", "430")
+    history = weekly("420", "425", "430")
     current = session(9, date(2026, 6, 1), entry(score=None))
     (found,) = compare_session(current, history)
     assert found.per_shot is None
@@ -256,7 +190,7 @@ def test_unscored_history_is_no_comparison() -> None:
 
 
 def test_all_equal_scores() -> None:
-    history = series("431", "431", "431", "431")
+    history = weekly("431", "431", "431", "431")
     (found,) = compare_session(session(9, date(2026, 6, 1), entry(score="431")), history)
     assert found.delta == D("0.00")
     assert found.spread == D("0.00")
@@ -436,7 +370,7 @@ def test_weapon_stats_per_distance() -> None:
 
 
 def test_weapon_stats_window_is_recent_form_and_best_is_all_time() -> None:
-    history = series("490", "400", "400", "400", "410", "420")
+    history = weekly("490", "400", "400", "400", "410", "420")
     near = weapon_stats(CZ, history, today=TODAY, window=3).distances[0]
     assert near.mean_per_shot == D("8.20")  # 8.00, 8.20, 8.40
     assert near.best_per_shot == D("9.80")
