@@ -95,18 +95,17 @@ def licence_progress(history: Iterable[ShootingSession], *, today: date) -> Lice
     sessions = [s for s in history if s.status == SessionStatus.SAVED and s.occurred_on <= today]
     days = sorted({s.occurred_on for s in sessions if s.occurred_on >= start})
     this_year = [s for s in sessions if s.occurred_on.year == today.year]
-
-    def match_days(kind: CompetitionType) -> int:
-        return len(
-            {s.occurred_on for s in this_year if any(e.competition == kind for e in s.entries)}
-        )
-
     return LicenceProgress(
         window_start=start,
         window_end=end,
         days=len(days),
         oldest_day=days[0] if days else None,
         year=today.year,
-        knsa_matches=match_days(CompetitionType.KNSA),
-        club_matches=match_days(CompetitionType.CLUB),
+        knsa_matches=match_days(this_year, CompetitionType.KNSA),
+        club_matches=match_days(this_year, CompetitionType.CLUB),
     )
+
+
+def match_days(sessions: Iterable[ShootingSession], kind: CompetitionType) -> int:
+    """Distinct days among ``sessions`` with at least one entry of competition ``kind``."""
+    return len({s.occurred_on for s in sessions if any(e.competition == kind for e in s.entries)})

@@ -159,6 +159,12 @@ CASES = [
     ),
     Case(
         SessionRepo,
+        "between",
+        lambda r, a, b: r.between(date(2000, 1, 1), date(2100, 1, 1)),
+        lambda result, a, b: [s.id for s in result] == [b.session],
+    ),
+    Case(
+        SessionRepo,
         "recent_clubs",
         lambda r, a, b: r.recent_clubs(),
         lambda result, a, b: result == [f"{b.marker} club"],

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict
 from datetime import date
 from decimal import Decimal
@@ -113,6 +113,36 @@ class SessionRepo(UserScopedRepo):
             query = query.where(used)
         return await self._with_entries(list(await self.db.scalars(query)))
 
+    async def between(self, since: date, until: date) -> list[ShootingSession]:
+        """Every saved session dated ``since..until`` (inclusive) with all its entries, oldest
+        first and without a cap: the register reads years at once. Two queries, whatever the
+        number of sessions (no ``IN`` list that could outgrow the driver's parameter limit)."""
+        in_range = (
+            SessionRow.user_id == self.user_id,
+            SessionRow.status == SessionStatus.SAVED,
+            SessionRow.occurred_on >= since,
+            SessionRow.occurred_on <= until,
+        )
+        rows = list(
+            await self.db.scalars(
+                sa.select(SessionRow)
+                .where(*in_range)
+                .order_by(SessionRow.occurred_on, SessionRow.id)
+            )
+        )
+        entries = await self.db.scalars(
+            self._mine(EntryRow)
+            .join(
+                SessionRow,
+                sa.and_(
+                    SessionRow.id == EntryRow.session_id, SessionRow.user_id == EntryRow.user_id
+                ),
+            )
+            .where(*in_range)
+            .order_by(EntryRow.session_id, EntryRow.position, EntryRow.id)
+        )
+        return _sessions(rows, entries)
+
     async def count(self, *, status: SessionStatus | None = None) -> int:
         query = sa.select(sa.func.count()).where(SessionRow.user_id == self.user_id)
         if status is not None:
@@ -214,7 +244,12 @@ class SessionRepo(UserScopedRepo):
             .where(EntryRow.session_id.in_([row.id for row in rows]))
             .order_by(EntryRow.session_id, EntryRow.position, EntryRow.id)
         )
-        by_session: dict[int, list[Entry]] = {row.id: [] for row in rows}
-        for entry in entries:
-            by_session[entry.session_id].append(_entry(entry))
-        return [to_domain(ShootingSession, row, entries=tuple(by_session[row.id])) for row in rows]
+        return _sessions(rows, entries)
+
+
+def _sessions(rows: Sequence[SessionRow], entries: Iterable[EntryRow]) -> list[ShootingSession]:
+    """Sessions with their entries (ordered by session, then position), in ``rows``' order."""
+    by_session: dict[int, list[Entry]] = {row.id: [] for row in rows}
+    for entry in entries:
+        by_session[entry.session_id].append(_entry(entry))
+    return [to_domain(ShootingSession, row, entries=tuple(by_session[row.id])) for row in rows]
