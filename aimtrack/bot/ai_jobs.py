@@ -10,10 +10,9 @@ another's records.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import Mapping
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -29,7 +28,7 @@ from aimtrack.bot.ai_messages import STATISTICS, answer_reply, insight_reply, re
 from aimtrack.bot.ai_requests import ANSWER, INSIGHT, REFLECTION
 from aimtrack.bot.i18n import Translator
 from aimtrack.bot.io import Reply
-from aimtrack.bot.push import Address, Messengers, NoRoute
+from aimtrack.bot.push import Activity, Address, Messengers, deliver
 from aimtrack.core import stats
 from aimtrack.core.clock import Clock
 from aimtrack.core.errors import NotFound
@@ -63,7 +62,6 @@ SubjectT = TypeVar("SubjectT", ShootingSession, Weapon)
 ResultT = TypeVar("ResultT", Reflection, WeaponInsight)
 
 HISTORY_LIMIT = 1000  # sessions read for statistics (years of training); prompts take fewer
-TYPING_EVERY_S = 4.0  # Telegram shows "typing…" for 5 s
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,35 +136,11 @@ class AIJobs:
 
     async def send(self, job: Job, lease: Lease, reply: Reply) -> None:
         """Push ``reply`` once: a run after a crash skips a message already recorded."""
-        if lease.already_sent:
-            return
-        address = Address.from_json(job.payload)
-        try:
-            message_id = await self.messengers.push(address, reply)
-        except NoRoute as missing:
-            # The result is saved and shown in the chat's lists; nobody here can deliver it.
-            log.warning("job %s: %s; the result is saved but not pushed", job.id, missing)
-            return
-        await lease.record_sent(message_id)
+        await deliver(self.messengers, job, lease, reply)
 
-    @asynccontextmanager
-    async def typing(self, job: Job) -> AsyncIterator[None]:
+    def typing(self, job: Job) -> AbstractAsyncContextManager[None]:
         """Show "typing…" in the chat while the model works."""
-        address = Address.from_json(job.payload)
-
-        async def keep_typing() -> None:
-            while True:
-                with contextlib.suppress(Exception):  # a cosmetic signal must never fail a job
-                    await self.messengers.typing(address)
-                await asyncio.sleep(TYPING_EVERY_S)
-
-        task = asyncio.create_task(keep_typing())
-        try:
-            yield
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        return self.messengers.showing(Address.from_json(job.payload), Activity.TYPING)
 
 
 class _AIRowJob(Generic[SubjectT, ResultT]):

@@ -7,11 +7,31 @@ A transport that can push registers a :class:`Pusher` under its name; a job carr
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any, Protocol
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from aimtrack.bot.io import Reply
+
+if TYPE_CHECKING:
+    from aimtrack.ai.worker import Lease
+    from aimtrack.core.model import Job
+
+log = logging.getLogger(__name__)
+
+ACTIVITY_EVERY_S: Final = 4.0  # Telegram shows a chat action for 5 s
+
+
+class Activity(StrEnum):
+    """What the bot shows it is doing (Telegram's chat actions)."""
+
+    TYPING = "typing"
+    UPLOADING_DOCUMENT = "upload_document"
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +52,7 @@ class Pusher(Protocol):
         """Send ``reply``; returns the id of the (last) message sent."""
         ...
 
-    async def typing(self, chat_id: str) -> None:
+    async def working(self, chat_id: str, activity: Activity) -> None:
         """Show that the bot is working on something for this chat."""
         ...
 
@@ -63,5 +83,38 @@ class Messengers:
     async def push(self, address: Address, reply: Reply) -> str:
         return await self.get(address).push(address.chat_id, reply)
 
-    async def typing(self, address: Address) -> None:
-        await self.get(address).typing(address.chat_id)
+    async def working(self, address: Address, activity: Activity) -> None:
+        await self.get(address).working(address.chat_id, activity)
+
+    @asynccontextmanager
+    async def showing(self, address: Address, activity: Activity) -> AsyncIterator[None]:
+        """Keep showing ``activity`` in the chat while the block runs (a model answering, a
+        document being built)."""
+
+        async def keep_showing() -> None:
+            while True:
+                with contextlib.suppress(Exception):  # a cosmetic signal must never fail a job
+                    await self.working(address, activity)
+                await asyncio.sleep(ACTIVITY_EVERY_S)
+
+        task = asyncio.create_task(keep_showing())
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+async def deliver(messengers: Messengers, job: Job, lease: Lease, reply: Reply) -> None:
+    """Push a job's ``reply`` to the chat it came from, once: a run after a crash skips a
+    message already recorded as sent (see :class:`~aimtrack.ai.worker.Lease`)."""
+    if lease.already_sent:
+        return
+    try:
+        message_id = await messengers.push(Address.from_json(job.payload), reply)
+    except NoRoute as missing:
+        # Whatever the job saved is shown in the chat's lists; nobody here can deliver it.
+        log.warning("job %s: %s; nothing was pushed", job.id, missing)
+        return
+    await lease.record_sent(message_id)

@@ -28,7 +28,7 @@ from aimtrack.ai.worker import JobWorker, WorkerConfig
 from aimtrack.bot.ai_requests import ANSWER, INSIGHT
 from aimtrack.bot.app import build_worker
 from aimtrack.bot.io import Press, Reply
-from aimtrack.bot.push import Messengers
+from aimtrack.bot.push import Activity, Messengers
 from aimtrack.core.clock import FixedClock
 from aimtrack.core.model import (
     AIAudit,
@@ -71,14 +71,14 @@ class Outbox:
     """A transport's pusher that records what it was asked to send."""
 
     sent: list[tuple[str, Reply]] = field(default_factory=list)
-    typing_calls: int = 0
+    activities: list[Activity] = field(default_factory=list)
 
     async def push(self, chat_id: str, reply: Reply) -> str:
         self.sent.append((chat_id, reply))
         return f"m{len(self.sent)}"
 
-    async def typing(self, chat_id: str) -> None:
-        self.typing_calls += 1
+    async def working(self, chat_id: str, activity: Activity) -> None:
+        self.activities.append(activity)
 
     def texts(self, chat_id: str | None = None) -> list[str]:
         return [reply.text for chat, reply in self.sent if chat_id in {None, chat}]

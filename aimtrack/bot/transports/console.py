@@ -26,7 +26,7 @@ from aimtrack.bot.io import (
     Upload,
     UploadKind,
 )
-from aimtrack.bot.push import NoRoute
+from aimtrack.bot.push import Activity, NoRoute
 from aimtrack.storage.repos.users import CONSOLE
 
 QUIT = frozenset({"/quit", "/exit", "/q"})
@@ -124,8 +124,8 @@ class Console:
         self.pushed += 1
         return f"console-{self.pushed}"
 
-    async def typing(self, chat_id: str) -> None:
-        """The console shows nothing while the model works."""
+    async def working(self, chat_id: str, activity: Activity) -> None:
+        """The console shows nothing while a job works."""
 
     def _print(self, text: str) -> None:
         self.out.write(text + "\n")

@@ -60,7 +60,7 @@ from aimtrack.storage.repos.users import TELEGRAM
 if TYPE_CHECKING:
     from aimtrack.ai.worker import JobWorker
     from aimtrack.bot.conversation import Conversation
-    from aimtrack.bot.push import Messengers
+    from aimtrack.bot.push import Activity, Messengers
     from aimtrack.config import Settings
 
 log = logging.getLogger(__name__)
@@ -156,8 +156,8 @@ class TelegramPusher:
         sent = await send_reply(self.bot, int(chat_id), reply)
         return str(sent.message_id)
 
-    async def typing(self, chat_id: str) -> None:
-        await self.bot.send_chat_action(int(chat_id), ChatAction.TYPING)
+    async def working(self, chat_id: str, activity: Activity) -> None:
+        await self.bot.send_chat_action(int(chat_id), ChatAction(activity.value))
 
 
 async def send_reply(bot: Bot, chat_id: int, shown: Reply) -> Message:
