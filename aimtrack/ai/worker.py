@@ -34,7 +34,7 @@ from aimtrack.core.clock import Clock
 from aimtrack.core.model import Job
 from aimtrack.storage.engine import Database
 from aimtrack.storage.repos import JobQueue
-from aimtrack.storage.repos.jobs import INTERRUPTED
+from aimtrack.storage.repos.jobs import INTERRUPTED_ON_LAST
 
 log = logging.getLogger(__name__)
 
@@ -194,10 +194,11 @@ class JobWorker:
     async def _run(self, job: Job) -> None:
         handler = self.handlers[job.kind]
         lease = Lease(self, job)
-        if job.final_attempt and job.last_error == INTERRUPTED:
-            # Its worker died on every attempt (out of memory, kill -9): running it again
-            # could go on forever. The fallback alone is cheap and safe.
-            await self._give_up(job, lease, handler, INTERRUPTED)
+        if job.last_error == INTERRUPTED_ON_LAST:
+            # Its worker died on its last attempt (out of memory, kill -9): the claim started
+            # no new one, and running it again could go on forever. The fallback alone is
+            # cheap and safe. (A job re-taken with attempts to spare simply runs.)
+            await self._give_up(job, lease, handler, INTERRUPTED_ON_LAST)
             return
         work = asyncio.create_task(handler.run(job, lease))
         keeper = asyncio.create_task(self._keep_lease(job, work))

@@ -147,9 +147,9 @@ class Rig:
         await self.worker.drain()
 
 
-async def claim_and_die(db: AsyncSession) -> Job:
+async def claim_and_die(db: AsyncSession, now: datetime = NOW) -> Job:
     """A worker called "dead" claims the only job due and dies holding it for 30 s."""
-    [job] = await JobQueue(db).claim(owner="dead", now=NOW, lease=timedelta(seconds=30), limit=1)
+    [job] = await JobQueue(db).claim(owner="dead", now=now, lease=timedelta(seconds=30), limit=1)
     return job
 
 
@@ -712,15 +712,17 @@ def test_backoff_is_full_jitter_under_an_exponential_ceiling() -> None:
 async def test_a_job_that_keeps_killing_its_worker_ends_with_the_fallback(
     db: Database, tmp_path: Path, ai: FakeAI
 ) -> None:
-    """Its worker died on the last attempt (the lease expired): the model is not asked again —
-    that could go on forever — but the shooter still gets the statistics."""
-    rig = await make_rig(db, tmp_path, ai, attempts=1)
+    """Its worker died on every attempt, the last one included (the lease expired): the model
+    is not asked again — that could go on forever — but the shooter still gets the statistics."""
+    rig = await make_rig(db, tmp_path, ai, attempts=2)
     await rig.log_session()
     async with db.transaction() as s:
-        claimed = await claim_and_die(s)
-    assert claimed.final_attempt
+        first = await claim_and_die(s)
+    async with db.transaction() as s:
+        last = await claim_and_die(s, now=NOW + timedelta(minutes=1))
+    assert (first.final_attempt, last.final_attempt) == (False, True)
 
-    await rig.later(minutes=1)
+    await rig.later(minutes=2)
 
     assert ai.requests == []
     [message] = rig.outbox.texts()
@@ -728,8 +730,53 @@ async def test_a_job_that_keeps_killing_its_worker_ends_with_the_fallback(
     assert "interrupted" in message
     [job] = await rig.jobs()
     assert job.status is JobStatus.FAILED
+    assert job.attempts == 2  # the give-up is no third attempt
     assert job.last_error is not None
-    assert job.last_error.startswith("interrupted")
+    assert job.last_error.startswith("interrupted on its last attempt")
+
+
+async def test_a_job_killed_before_its_last_attempt_still_asks_the_model(
+    db: Database, tmp_path: Path, ai: FakeAI
+) -> None:
+    """Only a death on the last attempt ends in the fallback: after one on the second-to-last,
+    the re-claim is a normal last attempt."""
+    rig = await make_rig(db, tmp_path, ai, attempts=2)
+    session_id = await rig.log_session()
+    async with db.transaction() as s:
+        claimed = await claim_and_die(s)  # attempt 1 of 2 dies
+    assert not claimed.final_attempt
+
+    await rig.later(minutes=1)
+
+    assert len(ai.completions) == 1
+    [message] = rig.outbox.texts()
+    assert REFLECTION["summary"] in message
+    [job] = await rig.jobs()
+    assert (job.status, job.attempts) == (JobStatus.SUCCEEDED, 2)
+    assert (await rig.reflection(session_id)).audit.status is AIStatus.SUCCEEDED
+
+
+async def test_a_manual_retry_after_a_kill_on_the_only_attempt_asks_the_model(
+    db: Database, tmp_path: Path, ai: FakeAI
+) -> None:
+    rig = await make_rig(db, tmp_path, ai, attempts=1)
+    await rig.log_session()
+    async with db.transaction() as s:
+        await claim_and_die(s)  # the only attempt dies: the fallback is sent
+    await rig.later(minutes=1)
+    [job] = await rig.jobs()
+    assert job.status is JobStatus.FAILED
+    assert ai.requests == []
+
+    async with db.transaction() as s:
+        await JobQueue(s).retry(job.id, now=rig.clock.now())
+    await rig.worker.drain()
+
+    assert len(ai.completions) == 1
+    assert len(rig.outbox.sent) == 2
+    assert REFLECTION["summary"] in rig.outbox.texts()[1]
+    [job] = await rig.jobs()
+    assert (job.status, job.attempts) == (JobStatus.SUCCEEDED, 1)
 
 
 async def test_a_shutdown_hands_a_running_job_back_without_using_an_attempt(

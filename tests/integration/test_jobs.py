@@ -15,6 +15,7 @@ from aimtrack.core.errors import InvalidInput, NotFound
 from aimtrack.core.model import Job, JobStatus, QueueStats, SessionSpec
 from aimtrack.storage.engine import Database
 from aimtrack.storage.repos import JobQueue, SessionRepo, UserDirectory
+from aimtrack.storage.repos.jobs import INTERRUPTED, INTERRUPTED_ON_LAST
 from aimtrack.storage.tables import JobRow
 from tests.integration.test_repos import _racing
 
@@ -139,6 +140,30 @@ async def test_an_expired_lease_is_claimed_again_up_to_the_last_attempt(db: Data
     assert (first.final_attempt, second.final_attempt) == (False, True)
     [third] = await _claim(db, "w3", now=T0 + 2 * LEASE + 2 * MINUTE)
     assert (third.lease_owner, third.attempts, third.max_attempts) == ("w3", 2, 2)
+    # Only the claim after a death on the LAST attempt says so (the worker then gives up).
+    assert (first.last_error, second.last_error) == (None, INTERRUPTED)
+    assert third.last_error == INTERRUPTED_ON_LAST
+
+
+async def test_a_manual_retry_of_a_job_interrupted_on_its_last_attempt_runs_it_again(
+    db: Database,
+) -> None:
+    """The retry keeps why it failed, but not what makes the worker give up at once."""
+    job = await _enqueue(db, max_attempts=1)
+    await _claim(db, "w1")  # w1 dies on the only attempt
+    [retaken] = await _claim(db, "w2", now=T0 + LEASE + MINUTE)
+    assert (retaken.attempts, retaken.last_error) == (1, INTERRUPTED_ON_LAST)
+    await _queue(db, "fail", job.id, owner="w2", error=INTERRUPTED_ON_LAST, now=T0 + LEASE)
+    later = T0 + timedelta(hours=1)
+
+    retried = await _queue(db, "retry", job.id, now=later)
+    assert (retried.attempts, retried.last_error) == (0, INTERRUPTED)
+    [claimed] = await _claim(db, "w3", now=later)
+    assert (claimed.attempts, claimed.last_error) == (1, INTERRUPTED)
+
+    await _queue(db, "fail", job.id, owner="w3", error=INTERRUPTED_ON_LAST, now=later)
+    assert await _queue(db, "retry_all_failed", now=later) == 1
+    assert (await _get(db, job.id)).last_error == INTERRUPTED
 
 
 async def test_a_renewed_lease_is_not_taken_over(db: Database) -> None:

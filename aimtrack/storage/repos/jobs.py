@@ -121,7 +121,11 @@ class JobQueue:
         """Take up to ``limit`` due jobs for ``owner``, oldest ``run_after`` first.
 
         Due: pending with ``run_after <= now``, or running with an expired lease (its worker
-        died; the job runs again). Each claim counts an attempt (never beyond the maximum).
+        died; the job runs again). Each claim starts an attempt, with one exception: a running
+        job whose interrupted attempt was already its last gets no new attempt; its
+        ``last_error`` becomes :data:`INTERRUPTED_ON_LAST`, and the worker sends its fallback
+        instead of running it again (it might kill every worker forever). A job re-taken with
+        attempts to spare records :data:`INTERRUPTED` and runs normally.
         """
         owner = required_text("owner", owner, max_len=limits.MAX_LEASE_OWNER)
         if limit < 1 or (kinds is not None and not kinds):
@@ -139,18 +143,19 @@ class JobQueue:
         )
         if kinds is not None:
             candidates = candidates.where(JobRow.kind.in_(list(kinds)))
+        lost = JobRow.status == JobStatus.RUNNING  # its worker died holding it
+        spare = JobRow.attempts < JobRow.max_attempts
         claimed = {
             "status": JobStatus.RUNNING,
             "lease_owner": owner,
             "lease_until": now + lease,
-            "attempts": sa.case(
-                (JobRow.attempts < JobRow.max_attempts, JobRow.attempts + 1),
-                else_=JobRow.max_attempts,
-            ),
-            # A running job claimed again lost its worker: say so, so that a job which kills
-            # its worker on the last attempt is not run again and again (see the worker).
+            "attempts": sa.case((spare, JobRow.attempts + 1), else_=JobRow.max_attempts),
+            # Whether the attempt its worker died on was the last one decides what the worker
+            # does (see there); the history says the attempt was interrupted either way.
             "last_error": sa.case(
-                (JobRow.status == JobStatus.RUNNING, INTERRUPTED), else_=JobRow.last_error
+                (sa.and_(lost, spare), INTERRUPTED),
+                (lost, INTERRUPTED_ON_LAST),
+                else_=JobRow.last_error,
             ),
             "updated_at": now,
         }
@@ -266,7 +271,9 @@ class JobQueue:
 
         With ``user_id``, only that user's job (how a chat user retries their own; another
         user's job is :class:`NotFound`). Its result is a new message: ``sent_message_id``
-        is cleared; ``last_error`` stays until the job succeeds.
+        is cleared. ``last_error`` stays until the job succeeds, as history, but no longer
+        makes it give up: :data:`INTERRUPTED_ON_LAST` reads :data:`INTERRUPTED` again, so the
+        retry really runs (see :func:`_restart`).
         """
         job = await self.get(job_id)
         if user_id is not None and job.user_id != user_id:
@@ -332,12 +339,20 @@ class JobQueue:
 
 
 INTERRUPTED = "interrupted: its worker stopped before finishing (the lease expired)"
+# Set by a claim only, on a job whose worker died on its last attempt: give up, do not run it.
+INTERRUPTED_ON_LAST = (
+    "interrupted on its last attempt: its worker stopped before finishing (the lease expired)"
+)
 
 
 def _restart(now: datetime) -> dict[str, Any]:
+    """A failed job, pending again with all its attempts and nothing that makes it give up."""
     return {
         "status": JobStatus.PENDING,
         "attempts": 0,
+        "last_error": sa.case(
+            (JobRow.last_error == INTERRUPTED_ON_LAST, INTERRUPTED), else_=JobRow.last_error
+        ),
         "run_after": now,
         "finished_at": None,
         "sent_message_id": None,
