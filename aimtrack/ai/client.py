@@ -1,11 +1,12 @@
 """The one place that talks to a model: any OpenAI-compatible server through the ``openai`` SDK.
 
 Ollama, vLLM, LM Studio and OpenAI all serve ``/v1/chat/completions``; they differ in what
-structured output they accept. The client asks for a JSON schema first (``json_schema``), falls
-back to ``json_object`` and then to plain instructions when the server answers 400 to the
-``response_format``, and remembers what worked. Whatever comes back is validated with pydantic;
-invalid output gets one repair request (the errors are shown to the model) before the attempt
-counts as failed.
+structured output they accept. The client asks for a JSON schema first (``json_schema``,
+strict, in the subset strict mode accepts: :func:`strict_schema`), falls back to
+``json_object`` and then to plain instructions when the server answers 400 to the
+``response_format``, and remembers what worked. Whatever comes back is validated with pydantic
+(lengths included); invalid output gets one repair request (the errors are shown to the model)
+before the attempt counts as failed.
 
 The SDK's own retries are off (``max_retries=0``): the durable queue retries, with backoff and a
 record of every error. Timeouts come from configuration.
@@ -150,7 +151,7 @@ def _output_options(mode: OutputMode, schema: type[BaseModel]) -> dict[str, Any]
                 "type": "json_schema",
                 "json_schema": {
                     "name": schema.__name__,
-                    "schema": schema.model_json_schema(),
+                    "schema": strict_schema(schema),
                     "strict": True,
                 },
             }
@@ -158,6 +159,41 @@ def _output_options(mode: OutputMode, schema: type[BaseModel]) -> dict[str, Any]
     if mode is OutputMode.JSON_OBJECT:
         return {"response_format": {"type": "json_object"}}
     return {}
+
+
+# Keywords OpenAI's strict structured outputs refuse (400 "Invalid schema"). Lengths stay
+# enforced where they always were: pydantic validates every answer after it arrives.
+_NOT_STRICT = frozenset({"minLength", "maxLength", "default"})
+
+
+def strict_schema(schema: type[BaseModel]) -> dict[str, Any]:
+    """``schema``'s JSON schema in the subset strict structured outputs accept: every object
+    says ``additionalProperties: false`` and requires all its properties, and keywords strict
+    mode does not support are left out. Servers without strict mode read it as an ordinary
+    schema."""
+    strict: dict[str, Any] = _strict(schema.model_json_schema())
+    return strict
+
+
+def _strict(node: Any) -> Any:
+    """One (sub)schema in strict form; ``properties`` and ``$defs`` map names to subschemas."""
+    if isinstance(node, list):
+        return [_strict(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        if key in _NOT_STRICT:
+            continue
+        if key in {"properties", "$defs"} and isinstance(value, dict):
+            out[key] = {name: _strict(sub) for name, sub in value.items()}
+        else:
+            out[key] = _strict(value)
+    if out.get("type") == "object":
+        out.setdefault("properties", {})
+        out["required"] = list(out["properties"])
+        out["additionalProperties"] = False
+    return out
 
 
 def _about_response_format(error: openai.BadRequestError) -> bool:
