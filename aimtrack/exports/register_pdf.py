@@ -74,14 +74,14 @@ COLUMNS: Final = (
     Column("col.discipline", 20.5),
     Column("col.weapon", 30),
     Column("col.type", 17),
-    Column("col.caliber", 14),
+    Column("col.caliber", 16),
     Column("col.serial", 20),
     Column("col.distance", 12.5, "R"),
     Column("col.shots", 12.5, "R"),
     Column("col.ammunition", 20.5),
     Column("col.score", 12, "R"),
     Column("col.competition", 17),
-    Column("col.initials", 21.5),
+    Column("col.initials", 19.5),
 )
 
 

@@ -261,7 +261,10 @@ def test_page_one_as_png_for_review(language: Language) -> None:
         target = ARTEFACTS / name
         image.save(target)
         with Image.open(target) as saved:
-            darkest, lightest = saved.convert("L").getextrema()
+            extrema = saved.convert("L").getextrema()
             assert saved.size[0] > saved.size[1]  # landscape
+        assert isinstance(extrema, tuple)
+        darkest, lightest = extrema
+        assert isinstance(darkest, int)
         assert darkest < 64  # there is ink
         assert lightest == 255  # on white paper
