@@ -2,7 +2,8 @@
 result on its AI row, and push it to the chat the request came from.
 
 Each run is safe to repeat after a crash: a result already saved for this job is sent rather
-than made again, and a message already recorded as sent is not sent again. Every read and write
+than made again, and a message already recorded as sent is not sent again. Of several requests
+for one AI row, only the latest saves and sends its result. Every read and write
 is scoped to the job's user through the user-scoped repositories, so one user's job cannot see
 another's records.
 """
@@ -13,19 +14,20 @@ import asyncio
 import logging
 from collections.abc import Mapping
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from aimtrack.ai import fallback, prompts, vision
 from aimtrack.ai.coach import ShooterCoach
 from aimtrack.ai.worker import JobHandler, Lease
 from aimtrack.bot.ai_messages import STATISTICS, answer_reply, insight_reply, reflection_reply
-from aimtrack.bot.ai_requests import ANSWER, INSIGHT, REFLECTION
+from aimtrack.bot.ai_requests import ANSWER, INSIGHT, REFLECTION, request_key
 from aimtrack.bot.i18n import Translator
 from aimtrack.bot.io import Reply
 from aimtrack.bot.push import Activity, Address, Messengers, deliver
@@ -51,6 +53,7 @@ from aimtrack.storage.repos import (
     AIRepo,
     AttachmentRepo,
     CoachRepo,
+    JobQueue,
     ProfileRepo,
     SessionRepo,
     WeaponRepo,
@@ -145,14 +148,20 @@ class AIJobs:
 
 class _AIRowJob(Generic[SubjectT, ResultT]):
     """A job whose result lives on an AI row (a session's reflection, a weapon's insight):
-    made once per job, kept on the row with its audit, then pushed."""
+    made once per job, kept on the row with its audit, then pushed.
+
+    Only the latest request for a row counts: a job whose key (:func:`request_key`) moved on
+    to a newer job ("again" pressed while it ran) writes and sends nothing. A job that fails
+    for good sends the statistics, but a model's earlier result on the row stays there."""
+
+    kind: str
 
     def __init__(self, jobs: AIJobs) -> None:
         self.jobs = jobs
 
     async def run(self, job: Job, lease: Lease) -> None:
         loaded = await self._load(job)
-        if loaded is None or lease.already_sent:
+        if loaded is None or lease.already_sent or await self._outdated(job, loaded[0]):
             return
         subject, records, result = loaded
         if result is None or not _made_for(job, result):  # not made by an earlier run yet
@@ -160,7 +169,10 @@ class _AIRowJob(Generic[SubjectT, ResultT]):
                 out = self._fallback(subject, records)
             else:
                 out = await self._ask(self.jobs.coach, job, subject, records)
-            result = await self._save(job, subject, self.jobs.audit(), out)
+            saved = await self._save(job, subject, self.jobs.audit(), out)
+            if saved is None:  # a newer request took the row over meanwhile: its result counts
+                return
+            result = saved
         t = self.jobs.translator(records.profile.language)
         await self.jobs.send(job, lease, self._reply(t, subject, result, records))
 
@@ -168,11 +180,52 @@ class _AIRowJob(Generic[SubjectT, ResultT]):
         loaded = await self._load(job)
         if loaded is None:
             return
-        subject, records, _ = loaded
+        subject, records, stored = loaded
         out = self._fallback(subject, records)
-        saved = await self._save(job, subject, self.jobs.failed_audit(error), out)
+        failed = self.jobs.failed_audit(error)
+        shown: ResultT | None
+        if stored is not None and _model_made(stored):
+            # A regeneration failed: the model's earlier result is better than the statistics,
+            # so it stays on the row (finished again); the fallback is only sent, labelled.
+            if not await self._mark(job, subject, AIStatus.SUCCEEDED):
+                return
+            shown = replace(stored, **out.model_dump(), audit=failed)
+        else:
+            shown = await self._save(job, subject, failed, out)
+        if shown is None:
+            return
         t = self.jobs.translator(records.profile.language)
-        await self.jobs.send(job, lease, self._reply(t, subject, saved, records))
+        await self.jobs.send(job, lease, self._reply(t, subject, shown, records))
+
+    async def _save(
+        self, job: Job, subject: SubjectT, audit: AIAudit, out: BaseModel
+    ) -> ResultT | None:
+        """Store the result, unless a newer request holds the row (then None)."""
+        async with self.jobs.db.transaction() as db:
+            if await self._superseded(db, job, subject):
+                return None
+            return await self._store(AIRepo(db, job_user(job)), subject, audit, out)
+
+    async def _mark(self, job: Job, subject: SubjectT, status: AIStatus) -> bool:
+        """Set the row's status, keeping its texts; False when a newer request holds it."""
+        async with self.jobs.db.transaction() as db:
+            if await self._superseded(db, job, subject):
+                return False
+            await self._set_status(AIRepo(db, job_user(job)), subject, status)
+        return True
+
+    async def _outdated(self, job: Job, subject: SubjectT) -> bool:
+        async with self.jobs.db.transaction(read_only=True) as db:
+            outdated = await self._superseded(db, job, subject)
+        if outdated:
+            log.info("job %s: a newer %s request for %s took over", job.id, self.kind, subject.id)
+        return outdated
+
+    async def _superseded(self, db: AsyncSession, job: Job, subject: SubjectT) -> bool:
+        """Whether a newer job holds this row's key (one queued while this one ran)."""
+        key = request_key(job_user(job), self.kind, subject.id)
+        holder = await JobQueue(db).holder(key)
+        return holder is not None and holder.id != job.id
 
     async def _load(self, job: Job) -> tuple[SubjectT, Records, ResultT | None] | None:
         raise NotImplementedError
@@ -185,7 +238,12 @@ class _AIRowJob(Generic[SubjectT, ResultT]):
     ) -> BaseModel:
         raise NotImplementedError
 
-    async def _save(self, job: Job, subject: SubjectT, audit: AIAudit, out: BaseModel) -> ResultT:
+    async def _store(
+        self, repo: AIRepo, subject: SubjectT, audit: AIAudit, out: BaseModel
+    ) -> ResultT:
+        raise NotImplementedError
+
+    async def _set_status(self, repo: AIRepo, subject: SubjectT, status: AIStatus) -> None:
         raise NotImplementedError
 
     def _reply(self, t: Translator, subject: SubjectT, result: ResultT, records: Records) -> Reply:
@@ -193,6 +251,8 @@ class _AIRowJob(Generic[SubjectT, ResultT]):
 
 
 class ReflectionJob(_AIRowJob[ShootingSession, Reflection]):
+    kind = REFLECTION
+
     async def _load(self, job: Job) -> tuple[ShootingSession, Records, Reflection | None] | None:
         user_id = job_user(job)
         session_id = int(job.payload["session_id"])
@@ -233,30 +293,26 @@ class ReflectionJob(_AIRowJob[ShootingSession, Reflection]):
             language=records.profile.language,
             images=await self._photos(user_id, subject.id) if coach.vision else (),
         )
-        await self._mark(user_id, subject.id, AIStatus.RUNNING)
+        await self._mark(job, subject, AIStatus.RUNNING)
         try:
             async with self.jobs.typing(job):
                 return await coach.reflect(facts)
         except Exception:
-            await self._mark(user_id, subject.id, AIStatus.PENDING)  # waits for a retry
+            await self._mark(job, subject, AIStatus.PENDING)  # waits for a retry
             raise
 
-    async def _save(
-        self, job: Job, subject: ShootingSession, audit: AIAudit, out: BaseModel
+    async def _store(
+        self, repo: AIRepo, subject: ShootingSession, audit: AIAudit, out: BaseModel
     ) -> Reflection:
-        async with self.jobs.db.transaction() as db:
-            return await AIRepo(db, job_user(job)).save_reflection(
-                subject.id, audit=audit, **out.model_dump()
-            )
+        return await repo.save_reflection(subject.id, audit=audit, **out.model_dump())
+
+    async def _set_status(self, repo: AIRepo, subject: ShootingSession, status: AIStatus) -> None:
+        await repo.mark_reflection(subject.id, status)
 
     def _reply(
         self, t: Translator, subject: ShootingSession, result: Reflection, records: Records
     ) -> Reply:
         return reflection_reply(t, subject, result, records.weapons)
-
-    async def _mark(self, user_id: int, session_id: int, status: AIStatus) -> None:
-        async with self.jobs.db.transaction() as db:
-            await AIRepo(db, user_id).save_reflection(session_id, audit=AIAudit(status=status))
 
     async def _photos(self, user_id: int, session_id: int) -> list[str]:
         async with self.jobs.db.transaction(read_only=True) as db:
@@ -276,6 +332,8 @@ class ReflectionJob(_AIRowJob[ShootingSession, Reflection]):
 
 
 class InsightJob(_AIRowJob[Weapon, WeaponInsight]):
+    kind = INSIGHT
+
     async def _load(self, job: Job) -> tuple[Weapon, Records, WeaponInsight | None] | None:
         user_id = job_user(job)
         weapon_id = int(job.payload["weapon_id"])
@@ -309,18 +367,30 @@ class InsightJob(_AIRowJob[Weapon, WeaponInsight]):
         async with self.jobs.typing(job):
             return await coach.weapon_insight(facts)
 
-    async def _save(
-        self, job: Job, subject: Weapon, audit: AIAudit, out: BaseModel
+    async def _store(
+        self, repo: AIRepo, subject: Weapon, audit: AIAudit, out: BaseModel
     ) -> WeaponInsight:
-        async with self.jobs.db.transaction() as db:
-            return await AIRepo(db, job_user(job)).save_weapon_insight(
-                subject.id, audit=audit, **out.model_dump()
-            )
+        return await repo.save_weapon_insight(subject.id, audit=audit, **out.model_dump())
+
+    async def _set_status(self, repo: AIRepo, subject: Weapon, status: AIStatus) -> None:
+        await repo.mark_weapon_insight(subject.id, status)
 
     def _reply(
         self, t: Translator, subject: Weapon, result: WeaponInsight, records: Records
     ) -> Reply:
         return insight_reply(t, subject, result)
+
+
+def _model_made(result: Reflection | WeaponInsight) -> bool:
+    """Whether the row holds a model's successful result (not the statistics, not a blank
+    row), possibly while a newer request for it is pending or running."""
+    audit = result.audit
+    return (
+        audit.error is None
+        and audit.model is not None
+        and audit.provider != STATISTICS
+        and audit.generated_at is not None
+    )
 
 
 def _made_for(job: Job, result: Reflection | WeaponInsight) -> bool:

@@ -532,6 +532,112 @@ async def test_regenerate_queues_a_new_reflection(db: Database, tmp_path: Path, 
     assert [job.status for job in await rig.jobs()] == [JobStatus.SUCCEEDED] * 2
 
 
+async def test_again_while_the_first_reflection_is_made_the_newer_one_wins(
+    db: Database, tmp_path: Path, ai: FakeAI
+) -> None:
+    """ "Again" pressed while the first job still waits for the model: the first job's answer
+    is dropped (neither saved nor sent), whichever of the two the model finishes first."""
+    rig = await make_rig(db, tmp_path, ai)
+    session_id = await rig.log_session()
+    ai.script(hang(0.5, answer(REFLECTION)), answer({**REFLECTION, "summary": "NIEUW"}))
+    assert await rig.worker.tick() == 1
+    await ai.wait_for_requests(1)
+    rig.clock.advance(timedelta(seconds=1))
+
+    await rig.chat.do(Press(f"!r:{session_id}"))
+    assert "nieuwe reflectie" in rig.chat.text
+    await rig.worker.drain()
+
+    assert len(ai.completions) == 2
+    [message] = rig.outbox.texts()
+    assert "NIEUW" in message
+    reflection = await rig.reflection(session_id)
+    assert (reflection.summary, reflection.audit.status) == ("NIEUW", AIStatus.SUCCEEDED)
+    assert [job.status for job in await rig.jobs()] == [JobStatus.SUCCEEDED] * 2
+
+
+async def test_an_outdated_job_that_fails_leaves_the_newer_result_alone(
+    db: Database, tmp_path: Path, ai: FakeAI
+) -> None:
+    rig = await make_rig(db, tmp_path, ai, attempts=2)
+    session_id = await rig.log_session()
+    ai.script(hang(0.5, fail(500)), answer({**REFLECTION, "summary": "NIEUW"}))
+    assert await rig.worker.tick() == 1
+    await ai.wait_for_requests(1)
+    rig.clock.advance(timedelta(seconds=1))
+    await rig.chat.do(Press(f"!r:{session_id}"))
+    await rig.worker.drain()
+
+    await rig.later()  # the first job's retry finds a newer request and ends quietly
+
+    assert len(ai.completions) == 2
+    [message] = rig.outbox.texts()
+    assert "NIEUW" in message
+    reflection = await rig.reflection(session_id)
+    assert (reflection.summary, reflection.audit.status) == ("NIEUW", AIStatus.SUCCEEDED)
+    assert [job.status for job in await rig.jobs()] == [JobStatus.SUCCEEDED] * 2
+
+
+async def test_a_failed_regeneration_keeps_the_models_earlier_reflection(
+    db: Database, tmp_path: Path, ai: FakeAI
+) -> None:
+    rig = await make_rig(db, tmp_path, ai, attempts=1)
+    session_id = await rig.log_session()
+    await rig.worker.drain()
+    first = await rig.reflection(session_id)
+    rig.clock.advance(timedelta(minutes=5))
+    ai.script(fail(503, "overloaded"))
+
+    await rig.chat.do(Press(f"!r:{session_id}"))
+    waiting = await rig.reflection(session_id)
+    assert waiting.audit.status is AIStatus.PENDING  # honest: a new one is being made
+    assert waiting.summary == REFLECTION["summary"]  # and the earlier one is not wiped
+    await rig.worker.drain()
+
+    _first, fallback = rig.outbox.texts()
+    assert "Berekend zonder AI" in fallback
+    assert "overloaded" in fallback
+    assert REFLECTION["summary"] not in fallback
+    assert await rig.reflection(session_id) == first  # text, model, time and status
+    regeneration = (await rig.jobs())[0]  # newest first
+    assert regeneration.status is JobStatus.FAILED
+    assert regeneration.last_error is not None
+    assert "overloaded" in regeneration.last_error
+
+
+async def test_a_failed_regeneration_keeps_the_models_earlier_weapon_trends(
+    db: Database, tmp_path: Path, ai: FakeAI
+) -> None:
+    trends = {
+        "trends": "Stub: stijgend.",
+        "typical_issues": "Stub: trekker.",
+        "recommendations": "Stub: droogtrainen.",
+    }
+    ai.default = lambda request: {**REFLECTION, **trends}
+    rig = await make_rig(db, tmp_path, ai, attempts=1)
+    await rig.log_session()
+    async with db.transaction() as s:
+        uid = await rig.user_id(s)
+        [weapon] = await WeaponRepo(s, uid).list_weapons()
+    await rig.chat.do(Press(f"!t:{weapon.id}"))
+    await rig.worker.drain()
+    async with db.transaction() as s:
+        first = await AIRepo(s, uid).weapon_insight(weapon.id)
+    assert first is not None
+    assert (first.trends, first.audit.status) == (trends["trends"], AIStatus.SUCCEEDED)
+    rig.clock.advance(timedelta(minutes=5))
+    ai.script(fail(503, "overloaded"))
+
+    await rig.chat.do(Press(f"!t:{weapon.id}"))
+    await rig.worker.drain()
+
+    fallback = rig.outbox.texts()[-1]
+    assert "Berekend zonder AI" in fallback
+    assert trends["trends"] not in fallback
+    async with db.transaction() as s:
+        assert await AIRepo(s, uid).weapon_insight(weapon.id) == first
+
+
 async def test_regenerate_of_someone_elses_session_is_not_found(
     db: Database, tmp_path: Path, ai: FakeAI
 ) -> None:

@@ -205,7 +205,13 @@ CASES = [
         "save_reflection",
         lambda r, a, b: r.save_reflection(a.session, audit=AUDIT, summary="B"),
     ),
+    Case(AIRepo, "mark_reflection", lambda r, a, b: r.mark_reflection(a.session, AIStatus.PENDING)),
     Case(AIRepo, "weapon_insight", lambda r, a, b: r.weapon_insight(a.weapon_used), _none),
+    Case(
+        AIRepo,
+        "mark_weapon_insight",
+        lambda r, a, b: r.mark_weapon_insight(a.weapon_used, AIStatus.PENDING),
+    ),
     Case(
         AIRepo,
         "save_weapon_insight",

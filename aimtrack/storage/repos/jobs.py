@@ -253,6 +253,12 @@ class JobQueue:
             raise NotFound("job", job_id)
         return jobs[0]
 
+    async def holder(self, key: str) -> Job | None:
+        """The job holding an idempotency key: the latest one enqueued with it."""
+        if not isinstance(key, str) or not key or len(key) > limits.MAX_IDEMPOTENCY_KEY:
+            return None
+        return await self._holding(key)
+
     async def list_jobs(
         self, *, status: JobStatus | None = None, user_id: int | None = None, limit: int = 50
     ) -> list[Job]:
