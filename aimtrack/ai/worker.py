@@ -10,6 +10,9 @@ and ``base * 2**(attempt-1)``, capped), or later when the server asked so (429 R
 After the last attempt — or at once when retrying cannot help — the handler's ``give_up`` runs
 (the statistics fallback) and the job is marked failed with its error, ready for a manual retry.
 
+A handler that must wait for another job raises :class:`NotYet`: its job is handed back,
+due later, without using an attempt.
+
 A job that sends a chat message records the message id through its :class:`Lease`, so a run
 after a crash sends it at most once more (only when the crash fell between sending and
 recording).
@@ -26,7 +29,7 @@ import socket
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from aimtrack.ai.client import AIError
@@ -61,6 +64,15 @@ class WorkerConfig:
 
 class LeaseLost(Exception):
     """Another worker took the job over (our lease expired): stop without writing anything."""
+
+
+class NotYet(Exception):
+    """Raised by a handler that cannot run its job yet (it waits for another job): the job
+    goes back to the queue, due again no sooner than ``until``, without using an attempt."""
+
+    def __init__(self, until: datetime) -> None:
+        super().__init__(f"waits until {until.isoformat()}")
+        self.until = until
 
 
 class Lease:
@@ -212,6 +224,12 @@ class JobWorker:
             raise
         except LeaseLost:
             log.warning("job %s: lease lost to another worker; leaving it to them", job.id)
+        except NotYet as wait:
+            log.info("job %s (%s) %s", job.id, job.kind, wait)
+            async with self.db.transaction() as db:
+                await JobQueue(db).release(
+                    job.id, owner=self.owner, now=self.clock.now(), run_after=wait.until
+                )
         except Exception as error:  # noqa: BLE001 -- every failure is recorded on the job
             await self._failed(job, lease, handler, error)
         else:

@@ -3,7 +3,8 @@ result on its AI row, and push it to the chat the request came from.
 
 Each run is safe to repeat after a crash: a result already saved for this job is sent rather
 than made again, and a message already recorded as sent is not sent again. Of several requests
-for one AI row, only the latest saves and sends its result. Every read and write
+for one AI row, only the latest saves and sends its result; the answers of one coach thread
+are made and sent in order. Every read and write
 is scoped to the job's user through the user-scoped repositories, so one user's job cannot see
 another's records.
 """
@@ -15,7 +16,7 @@ import logging
 from collections.abc import Mapping
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
@@ -25,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from aimtrack.ai import fallback, prompts, vision
 from aimtrack.ai.coach import ShooterCoach
-from aimtrack.ai.worker import JobHandler, Lease
+from aimtrack.ai.worker import JobHandler, Lease, NotYet
 from aimtrack.bot.ai_messages import STATISTICS, answer_reply, insight_reply, reflection_reply
 from aimtrack.bot.ai_requests import ANSWER, INSIGHT, REFLECTION, request_key
 from aimtrack.bot.i18n import Translator
@@ -40,6 +41,7 @@ from aimtrack.core.model import (
     AttachmentOwner,
     CoachMessage,
     Job,
+    JobStatus,
     Language,
     MessageRole,
     Profile,
@@ -65,6 +67,7 @@ SubjectT = TypeVar("SubjectT", ShootingSession, Weapon)
 ResultT = TypeVar("ResultT", Reflection, WeaponInsight)
 
 HISTORY_LIMIT = 1000  # sessions read for statistics (years of training); prompts take fewer
+FOLLOW_UP_WAIT = timedelta(seconds=2)  # a follow-up's answer looks again this much later
 
 
 @dataclass(frozen=True, slots=True)
@@ -413,9 +416,23 @@ class AnswerJob:
         context, records = loaded
         answer = context.answer
         if answer.status is not AIStatus.SUCCEEDED:
+            await self._after_earlier_answers(job, context)
             answer = await self._make(job, context, records)
         t = self.jobs.translator(records.profile.language)
         await self.jobs.send(job, lease, answer_reply(t, answer))
+
+    async def _after_earlier_answers(self, job: Job, context: _Thread) -> None:
+        """A thread's answers are made and sent in order: while the job of an earlier answer
+        in it is pending or running, this one waits (:class:`NotYet`, no attempt used), so
+        its prompt holds that answer and its message comes after it. A job that ended without
+        finishing its answer (failed for good) is not waited for."""
+        keys = [request_key(job_user(job), ANSWER, ident) for ident in context.earlier_answers]
+        async with self.jobs.db.transaction(read_only=True) as db:
+            busy = [j for j in await JobQueue(db).unfinished(keys) if j.id != job.id]
+        if busy:
+            now = self.jobs.clock.now()
+            due = [j.run_after for j in busy if j.status is JobStatus.PENDING]
+            raise NotYet(max([now + FOLLOW_UP_WAIT, *due]))
 
     async def give_up(self, job: Job, lease: Lease, error: str) -> None:
         loaded = await self._load(job)
@@ -455,6 +472,9 @@ class AnswerJob:
         context = _Thread(
             question=before[asked[-1]].content,
             earlier=before[: asked[-1]],
+            earlier_answers=tuple(
+                m.id for m in messages if m.id < message_id and m.role is MessageRole.ASSISTANT
+            ),
             answer=answer,
             weapon_id=thread.weapon_id,
             since=thread.period_from,
@@ -523,6 +543,7 @@ class AnswerJob:
 class _Thread:
     question: str
     earlier: list[CoachMessage]  # oldest first, without the question
+    earlier_answers: tuple[int, ...]  # ids of the thread's answers before this one, any state
     answer: CoachMessage  # the pending assistant message this job fills
     weapon_id: int | None
     since: date | None

@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image
@@ -24,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from aimtrack.ai.client import ModelConfig, OpenAICompatible
 from aimtrack.ai.coach import ShooterCoach
-from aimtrack.ai.worker import JobWorker, WorkerConfig
+from aimtrack.ai.worker import JobWorker, Lease, NotYet, WorkerConfig
 from aimtrack.bot.ai_requests import ANSWER, INSIGHT
 from aimtrack.bot.app import build_worker
 from aimtrack.bot.io import Press, Reply
@@ -54,7 +55,7 @@ from aimtrack.storage.repos import (
     WeaponRepo,
 )
 from tests.chat import NOW, Chat, jpeg
-from tests.fakeai import FakeAI, answer, fail, hang, invalid_json
+from tests.fakeai import AIRequest, FakeAI, answer, fail, hang, invalid_json
 
 SERIAL = "SN-XK-99317"
 STORAGE = "Kluis-zolder-achterwand"
@@ -652,6 +653,66 @@ async def test_regenerate_of_someone_elses_session_is_not_found(
     assert await anna.jobs() == jobs_before
 
 
+# --- coach threads ----------------------------------------------------------------------------
+
+
+def _data_block(request: AIRequest) -> dict[str, Any]:
+    """The JSON data block of a request's user message."""
+    content = request.messages[1]["content"]
+    loaded: dict[str, Any] = json.loads(content.split("```json\n", 1)[1].split("\n```", 1)[0])
+    return loaded
+
+
+async def test_a_follow_up_typed_while_the_first_answer_is_made_comes_after_it(
+    db: Database, tmp_path: Path, ai: FakeAI
+) -> None:
+    """The follow-up's job waits (without using an attempt) until the first answer's job is
+    done, so its prompt carries that answer and its message arrives second."""
+    rig = await make_rig(db, tmp_path, ai)
+    await rig.chat.say("/coach Vraag een?")
+    await rig.chat.press("Vraag het")
+    await rig.chat.say("Vraag twee?")
+    assert "nog bezig met je vorige vraag" in rig.chat.text
+    ai.script(hang(0.3, answer({"answer": "A1"})), answer({"answer": "A2"}))
+
+    await rig.worker.drain()
+    await rig.later(minutes=1)  # a waiting follow-up looks again a little later
+
+    first, second = rig.outbox.texts()
+    assert ("A1" in first, "A2" in second) == (True, True)
+    asked_first, asked_second = (_data_block(request) for request in ai.completions)
+    assert asked_first["question"] == "Vraag een?"
+    assert asked_second["question"] == "Vraag twee?"
+    assert [m["text"] for m in asked_second["earlier_in_this_conversation"]] == [
+        "Vraag een?",
+        "A1",
+    ]
+    jobs = await rig.jobs()
+    assert [(job.status, job.attempts) for job in jobs] == [(JobStatus.SUCCEEDED, 1)] * 2
+
+
+async def test_a_follow_up_does_not_wait_for_an_answer_whose_job_ended(
+    db: Database, tmp_path: Path, ai: FakeAI
+) -> None:
+    """An earlier answer left unfinished by a job that is over (nothing will finish it) does
+    not hold the thread up for ever."""
+    rig = await make_rig(db, tmp_path, ai)
+    await rig.chat.say("/coach Vraag een?")
+    await rig.chat.press("Vraag het")
+    async with db.transaction() as s:
+        [job] = await JobQueue(s).claim(owner="w", now=NOW, lease=timedelta(seconds=30), limit=1)
+        assert await JobQueue(s).fail(job.id, owner="w", error="lost", now=NOW)
+    await rig.chat.say("Vraag twee?")
+    ai.default = lambda request: {"answer": "A2"}
+
+    await rig.worker.drain()
+
+    [message] = rig.outbox.texts()
+    assert "A2" in message
+    [asked] = [_data_block(request) for request in ai.completions]
+    assert asked["question"] == "Vraag twee?"
+
+
 # --- without AI -------------------------------------------------------------------------------
 
 
@@ -923,6 +984,36 @@ async def test_a_manual_retry_after_a_kill_on_the_only_attempt_asks_the_model(
     assert REFLECTION["summary"] in rig.outbox.texts()[1]
     [job] = await rig.jobs()
     assert (job.status, job.attempts) == (JobStatus.SUCCEEDED, 1)
+
+
+class _Waits:
+    """A handler whose job must wait for something else first."""
+
+    def __init__(self, until: datetime) -> None:
+        self.until = until
+        self.runs = 0
+
+    async def run(self, job: Job, lease: Lease) -> None:
+        self.runs += 1
+        raise NotYet(self.until)
+
+    async def give_up(self, job: Job, lease: Lease, error: str) -> None:
+        raise AssertionError("a waiting job never gives up")
+
+
+async def test_a_job_that_cannot_run_yet_waits_without_using_an_attempt(db: Database) -> None:
+    handler = _Waits(NOW + timedelta(seconds=2))
+    worker = JobWorker(db, {"wait": handler}, clock=FixedClock(NOW))
+    async with db.transaction() as s:
+        queued = await JobQueue(s).enqueue("wait", user_id=None, payload={}, now=NOW)
+
+    await worker.drain()
+
+    assert handler.runs == 1  # not due again until then: no busy loop
+    async with db.transaction() as s:
+        job = await JobQueue(s).get(queued.id)
+    assert (job.status, job.attempts, job.run_after) == (JobStatus.PENDING, 0, handler.until)
+    assert (job.lease_owner, job.last_error) == (None, None)
 
 
 async def test_a_shutdown_hands_a_running_job_back_without_using_an_attempt(

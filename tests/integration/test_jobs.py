@@ -337,6 +337,42 @@ async def test_an_idempotency_key_reuses_a_pending_job_and_moves_on_when_it_ran(
     assert len(await _queue(db, "list_jobs")) == 3
 
 
+async def test_the_holder_of_a_key_and_the_unfinished_jobs_among_keys(db: Database) -> None:
+    first = await _enqueue(db, idempotency_key="k:1")
+    await _claim(db, "w1")
+    newer = await _enqueue(db, idempotency_key="k:1")  # asked again while the first runs
+    other = await _enqueue(db, idempotency_key="k:2")
+    assert (await _queue(db, "holder", "k:1")).id == newer.id
+    assert await _queue(db, "holder", "k:none") is None
+    assert await _queue(db, "holder", "") is None
+
+    keys = ["k:1", "k:2", "k:2", "k:none", "", "x" * 1000]
+    assert [j.id for j in await _queue(db, "unfinished", keys)] == [newer.id, other.id]
+    [claimed, _] = await _claim(db, "w1", now=T0 + MINUTE)
+    await _queue(db, "succeed", claimed.id, owner="w1", now=T0 + MINUTE)
+    assert first.id != claimed.id
+    assert [j.id for j in await _queue(db, "unfinished", keys)] == [other.id]
+    assert await _queue(db, "unfinished", []) == []
+
+
+async def test_a_released_job_is_due_again_when_asked_without_using_an_attempt(
+    db: Database,
+) -> None:
+    job = await _enqueue(db)
+    await _claim(db, "w1")
+    later = T0 + 2 * MINUTE
+    assert await _queue(db, "release", job.id, owner="w1", now=T0, run_after=later)
+    back = await _get(db, job.id)
+    assert (back.status, back.attempts, back.run_after, back.lease_owner) == (
+        JobStatus.PENDING,
+        0,
+        later,
+        None,
+    )
+    assert await _claim(db, "w1", now=later - MINUTE) == []
+    assert await _queue(db, "release", job.id, owner="w1", now=T0) is False  # not held
+
+
 async def test_two_transactions_enqueueing_one_key_make_one_job(db: Database) -> None:
     def enqueue(value: int) -> Any:
         return lambda session: JobQueue(session).enqueue(

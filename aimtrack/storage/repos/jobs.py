@@ -187,15 +187,18 @@ class JobQueue:
             sa.select(_JOBS).where(JobRow.id.in_(won)).order_by(JobRow.run_after, JobRow.id)
         )
 
-    async def release(self, job_id: int, *, owner: str, now: datetime) -> bool:
-        """Hand a job back undone (a graceful shutdown): pending and due now, and the attempt
-        it was claimed with does not count."""
+    async def release(
+        self, job_id: int, *, owner: str, now: datetime, run_after: datetime | None = None
+    ) -> bool:
+        """Hand a job back undone: pending, due at ``run_after`` (default now), and the
+        attempt it was claimed with does not count. For a graceful shutdown, and for a job
+        that must wait for another (a coach answer for the one before it)."""
         return await self._owned(
             job_id,
             owner,
             status=JobStatus.PENDING,
             attempts=sa.case((JobRow.attempts > 0, JobRow.attempts - 1), else_=0),
-            run_after=now,
+            run_after=now if run_after is None else max(run_after, now),
             updated_at=now,
             **_NO_LEASE,
         )
@@ -258,6 +261,24 @@ class JobQueue:
         if not isinstance(key, str) or not key or len(key) > limits.MAX_IDEMPOTENCY_KEY:
             return None
         return await self._holding(key)
+
+    async def unfinished(self, keys: Collection[str]) -> list[Job]:
+        """The pending or running jobs that hold one of ``keys``, oldest first."""
+        wanted = [
+            key
+            for key in dict.fromkeys(keys)
+            if isinstance(key, str) and key and len(key) <= limits.MAX_IDEMPOTENCY_KEY
+        ][:MAX_LIST]
+        if not wanted:
+            return []
+        return await self._jobs(
+            sa.select(_JOBS)
+            .where(
+                JobRow.idempotency_key.in_(wanted),
+                JobRow.status.in_([JobStatus.PENDING, JobStatus.RUNNING]),
+            )
+            .order_by(JobRow.id)
+        )
 
     async def list_jobs(
         self, *, status: JobStatus | None = None, user_id: int | None = None, limit: int = 50
