@@ -187,7 +187,9 @@ class _AIRowJob(Generic[SubjectT, ResultT]):
         out = self._fallback(subject, records)
         failed = self.jobs.failed_audit(error)
         shown: ResultT | None
-        if stored is not None and _model_made(stored):
+        if stored is not None and _made_for(job, stored):
+            shown = stored  # this job's own result was made (it failed later, sending it)
+        elif stored is not None and _model_made(stored):
             # A regeneration failed: the model's earlier result is better than the statistics,
             # so it stays on the row (finished again); the fallback is only sent, labelled.
             if not await self._mark(job, subject, AIStatus.SUCCEEDED):

@@ -639,6 +639,42 @@ async def test_a_failed_regeneration_keeps_the_models_earlier_weapon_trends(
         assert await AIRepo(s, uid).weapon_insight(weapon.id) == first
 
 
+async def test_a_reflection_made_but_not_delivered_is_what_the_give_up_sends(
+    db: Database, tmp_path: Path, ai: FakeAI
+) -> None:
+    """The model answered and the reflection was saved, but pushing it failed on the last
+    attempt: the give-up sends that reflection, not the statistics, and keeps it stored."""
+    rig = await make_rig(db, tmp_path, ai, attempts=1)
+    session_id = await rig.log_session()
+    pushes = 0
+    push = rig.outbox.push
+
+    async def flaky(chat_id: str, reply: Reply) -> str:
+        nonlocal pushes
+        pushes += 1
+        if pushes == 1:
+            raise ConnectionError("chat app unreachable")
+        return await push(chat_id, reply)
+
+    rig.outbox.push = flaky  # type: ignore[method-assign]
+
+    await rig.worker.drain()
+
+    [message] = rig.outbox.texts()
+    assert REFLECTION["summary"] in message
+    assert "Berekend zonder AI" not in message
+    assert len(ai.completions) == 1
+    reflection = await rig.reflection(session_id)
+    assert (reflection.summary, reflection.audit.status) == (
+        REFLECTION["summary"],
+        AIStatus.SUCCEEDED,
+    )
+    [job] = await rig.jobs()
+    assert job.status is JobStatus.FAILED
+    assert job.last_error is not None
+    assert "unreachable" in job.last_error
+
+
 async def test_regenerate_of_someone_elses_session_is_not_found(
     db: Database, tmp_path: Path, ai: FakeAI
 ) -> None:
@@ -807,7 +843,13 @@ async def test_no_request_ever_carries_what_docs_ai_says_is_never_sent(
     async with db.transaction() as s:
         uid = await rig.user_id(s)
         await ProfileRepo(s, uid).update(
-            ProfileSpec(**profile, licence_expiry=date(2031, 2, 28), club="SV Profielclub")
+            ProfileSpec(
+                display_name=profile["display_name"],
+                knsa_number=profile["knsa_number"],
+                licence_number=profile["licence_number"],
+                licence_expiry=date(2031, 2, 28),
+                club="SV Profielclub",
+            )
         )
         sessions = SessionRepo(s, uid)
         logged = await sessions.get(session_id)
