@@ -9,10 +9,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
-from datetime import timedelta
+from datetime import date, timedelta
+from pathlib import Path
 from typing import Any, TextIO
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -23,16 +25,18 @@ from aimtrack.ai.coach import ShooterCoach
 from aimtrack.ai.worker import WorkerConfig
 from aimtrack.bot.app import build_conversation, build_worker
 from aimtrack.bot.conversation import Access, Conversation
+from aimtrack.bot.flows.fields import parse_date
 from aimtrack.bot.push import Messengers
 from aimtrack.bot.transports.console import Console
 from aimtrack.config import ConfigError, Settings, is_telegram_id, load_settings
 from aimtrack.core.clock import SystemClock
 from aimtrack.core.errors import AimTrackError
-from aimtrack.core.model import JobStatus, Language, is_row_id
+from aimtrack.core.model import JobStatus, Language, Weapon, is_row_id
+from aimtrack.exports.service import ExportFormat, ExportRequest, export_register
 from aimtrack.storage import migrate
 from aimtrack.storage.engine import Database, redact_url
-from aimtrack.storage.repos import JobQueue, UserDirectory
-from aimtrack.storage.repos.users import CONSOLE, NewUserDefaults
+from aimtrack.storage.repos import JobQueue, UserDirectory, WeaponRepo
+from aimtrack.storage.repos.users import CONSOLE, TELEGRAM, NewUserDefaults
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -82,14 +86,31 @@ def build_parser() -> argparse.ArgumentParser:
     listing = user_commands.add_parser("list", help="list users and whether they are allowed")
     listing.set_defaults(handler=cmd_users_list)
 
-    export = commands.add_parser("export", help="export the licence register as CSV or PDF")
-    export.add_argument("--user", dest="telegram_id", type=_telegram_id, required=True)
-    export.add_argument("--from", dest="date_from", required=True, metavar="DATE")
-    export.add_argument("--to", dest="date_to", required=True, metavar="DATE")
-    export.add_argument("--weapon", action="append", default=[], metavar="NAME")
-    export.add_argument("--format", choices=("csv", "pdf"), required=True)
-    export.add_argument("--out", required=True, metavar="FILE")
-    export.set_defaults(handler=not_yet("the register export", "issue 5"))
+    export = commands.add_parser(
+        "export",
+        help="export the licence register as CSV or PDF",
+        description="Write one user's licence register for a period (both days included).",
+    )
+    export.add_argument(
+        "--user",
+        dest="user",
+        type=_export_user,
+        required=True,
+        metavar="TELEGRAM_ID",
+        help="the user's Telegram id (or console:NAME for a console chat user)",
+    )
+    export.add_argument("--from", dest="date_from", type=_date, required=True, metavar="DATE")
+    export.add_argument("--to", dest="date_to", type=_date, required=True, metavar="DATE")
+    export.add_argument(
+        "--weapon",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="only this weapon (by name; repeat for more); default: all weapons",
+    )
+    export.add_argument("--format", choices=[f.value for f in ExportFormat], required=True)
+    export.add_argument("--out", required=True, metavar="FILE", help="where to write the file")
+    export.set_defaults(handler=cmd_export)
 
     jobs = commands.add_parser("jobs", help="the background job queue")
     job_commands = jobs.add_subparsers(dest="jobs_command", metavar="ACTION", required=True)
@@ -144,6 +165,22 @@ def _telegram_id(text: str) -> int:
         msg = f"{text!r} is not a Telegram user id (a positive whole number)"
         raise argparse.ArgumentTypeError(msg)
     return int(text)
+
+
+def _export_user(text: str) -> tuple[str, str]:
+    """(transport, external id): a Telegram id, or ``console:NAME``."""
+    transport, _, name = text.partition(":")
+    if transport == CONSOLE and name:
+        return CONSOLE, name
+    return TELEGRAM, str(_telegram_id(text))
+
+
+def _date(text: str) -> date:
+    found = parse_date(text)
+    if found is None:
+        msg = f"{text!r} is not a date (use 2026-12-31 or 31-12-2026)"
+        raise argparse.ArgumentTypeError(msg)
+    return found
 
 
 def _job_id(text: str) -> int:
@@ -246,7 +283,9 @@ async def cmd_chat(settings: Settings, args: argparse.Namespace, out: TextIO) ->
         worker = build_worker(
             conversation, coach=coach, messengers=messengers, config=_worker_config(settings)
         )
-        console = Console(conversation, user=args.user, out=out)
+        console = Console(
+            conversation, user=args.user, out=out, downloads=settings.data_dir / "exports"
+        )
         messengers.register(CONSOLE, console)
         stop = asyncio.Event()
         queue = asyncio.create_task(
@@ -361,6 +400,63 @@ async def cmd_jobs_retry(settings: Settings, args: argparse.Namespace, out: Text
         job = await queue.retry(args.job_id, now=now)
     print(f"job {job.id} ({job.kind}) queued again; a running AimTrack picks it up", file=out)
     return EXIT_OK
+
+
+async def cmd_export(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
+    transport, external_id = args.user
+    target = Path(args.out)
+    db = _database(settings)
+    try:
+        await migrate.require_current_schema(db.engine)
+        async with db.transaction(read_only=True) as session:
+            account = await UserDirectory(session).find(transport, external_id)
+            if account is None:
+                print(f"aimtrack: no user {external_id} ({transport}) is known", file=sys.stderr)
+                return EXIT_ERROR
+            weapons = await WeaponRepo(session, account.user_id).list_weapons(include_retired=True)
+        chosen = _weapons_named(args.weapon, weapons)
+        request = ExportRequest(
+            period_from=args.date_from,
+            period_to=args.date_to,
+            format=ExportFormat(args.format),
+            weapon_ids=chosen,
+        )
+        made = await export_register(db, account.user_id, request, now=SystemClock().now())
+    finally:
+        await db.dispose()
+    await asyncio.to_thread(_write_atomically, target, made.content)
+    print(
+        f"wrote {target} ({made.rows} rows, {made.days} shooting days, {len(made.content)} bytes)",
+        file=out,
+    )
+    return EXIT_OK
+
+
+def _weapons_named(names: Sequence[str], weapons: Sequence[Weapon]) -> frozenset[int] | None:
+    """The ids of the weapons named (by name or nickname, any case); None for no names."""
+    if not names:
+        return None
+    chosen: set[int] = set()
+    for name in names:
+        wanted = name.strip().casefold()
+        found = [w for w in weapons if wanted in {w.name.casefold(), (w.nickname or "").casefold()}]
+        if not found:
+            known = ", ".join(sorted((w.name for w in weapons), key=str.casefold)) or "none"
+            msg = f"no weapon is called {name!r} (this user's weapons: {known})"
+            raise AimTrackError(msg)
+        chosen.update(w.id for w in found)
+    return frozenset(chosen)
+
+
+def _write_atomically(target: Path, content: bytes) -> None:
+    """Write ``content`` to ``target`` through a temporary file beside it: a reader never sees
+    half a file, and an existing file is replaced only by a whole one."""
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        temporary.write_bytes(content)
+        temporary.replace(target)
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 async def cmd_users_allow(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:

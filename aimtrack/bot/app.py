@@ -7,12 +7,12 @@ from pathlib import Path
 
 from aimtrack.ai.coach import ShooterCoach
 from aimtrack.ai.worker import JobWorker, WorkerConfig
-from aimtrack.bot import ai_messages
+from aimtrack.bot import ai_messages, export_jobs
 from aimtrack.bot.ai_jobs import AIJobs
 from aimtrack.bot.commands import COMMANDS
 from aimtrack.bot.conversation import Access, Action, Conversation, catalogue
 from aimtrack.bot.flow import Flow
-from aimtrack.bot.flows import coach, fields, jobs, profile, session, sessions, weapons
+from aimtrack.bot.flows import coach, export, fields, jobs, profile, session, sessions, weapons
 from aimtrack.bot.i18n import Translator
 from aimtrack.bot.push import Messengers
 from aimtrack.core.clock import Clock
@@ -37,6 +37,7 @@ def build_conversation(
         "profile": profile.ProfileFlow(),
         "coach": coach.CoachFlow(),
         "jobs": jobs.JobsFlow(),
+        "export": export.ExportFlow(),
     }
     actions: dict[str, Action] = {
         "r": ai_messages.regenerate_reflection,
@@ -66,6 +67,8 @@ def texts() -> dict[str, tuple[str, str]]:
         ai_messages.TEXTS,
         coach.TEXTS,
         jobs.TEXTS,
+        export.TEXTS,
+        export_jobs.TEXTS,
     )
 
 
@@ -86,7 +89,17 @@ def build_worker(
         clock=conversation.clock,
         data_dir=conversation.data_dir,
     )
-    worker = JobWorker(conversation.db, jobs.handlers(), clock=conversation.clock, config=config)
+    handlers = {
+        **jobs.handlers(),
+        export_jobs.EXPORT: export_jobs.ExportJob(
+            conversation.db,
+            messengers=messengers,
+            catalogue=conversation.catalogue,
+            clock=conversation.clock,
+            data_dir=conversation.data_dir,
+        ),
+    }
+    worker = JobWorker(conversation.db, handlers, clock=conversation.clock, config=config)
     conversation.on_jobs = worker.wake
     return worker
 

@@ -30,6 +30,7 @@ COMMANDS: Final = (
     CommandName("sessions", "sessies", "sessions"),
     CommandName("weapons", "wapens", "weapons"),
     CommandName("coach", "coach", "coach"),
+    CommandName("export", "export", "export"),
     CommandName("profile", "profiel", "profile"),
     CommandName("cancel", "annuleer", "cancel"),
     CommandName("help", "help", "help"),

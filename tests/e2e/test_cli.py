@@ -161,19 +161,6 @@ def test_a_bad_setting_gives_one_line_not_a_traceback(env: dict[str, str], named
     [
         ["backup", "b.tar"],
         ["restore", "b.tar"],
-        [
-            "export",
-            "--user",
-            "1",
-            "--from",
-            "2026-01-01",
-            "--to",
-            "2026-12-31",
-            "--format",
-            "csv",
-            "--out",
-            "x.csv",
-        ],
     ],
     ids=lambda args: args[0],
 )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import shlex
+import shutil
 from pathlib import Path
 from typing import TextIO
 
@@ -19,6 +20,7 @@ from aimtrack.bot.io import (
     Command,
     Input,
     Outcome,
+    OutFile,
     Press,
     Reply,
     Sender,
@@ -34,8 +36,18 @@ PHOTO = frozenset({"/photo", "/foto", "/file", "/bestand"})
 
 
 class Console:
-    def __init__(self, conversation: Conversation, *, user: str, out: TextIO) -> None:
+    def __init__(
+        self,
+        conversation: Conversation,
+        *,
+        user: str,
+        out: TextIO,
+        downloads: Path | None = None,
+    ) -> None:
+        """``downloads``: where documents the bot sends (exports) are saved for the user to
+        open; without it their temporary path is printed."""
         self.conversation = conversation
+        self.downloads = downloads
         self.sender = Sender(CONSOLE, external_id=user, chat_id=user, display_name=user)
         self.out = out
         self.buttons: list[Button] = []
@@ -107,7 +119,7 @@ class Console:
         for shown in outcome.replies:
             self._print(shown.text)
             for attached in shown.files:
-                self._print(f"📎 {attached.path}")
+                self._print(f"📎 {self._keep(attached)}")
             if shown.buttons:
                 self.buttons = [button for row in shown.buttons for button in row]
                 numbered = (f"[{i}] {b.label}" for i, b in enumerate(self.buttons, start=1))
@@ -126,6 +138,16 @@ class Console:
 
     async def working(self, chat_id: str, activity: Activity) -> None:
         """The console shows nothing while a job works."""
+
+    def _keep(self, attached: OutFile) -> Path:
+        """A document is copied to the downloads folder (a job deletes its own copy once it
+        is sent); photos stay where they are stored."""
+        if attached.is_photo or self.downloads is None:
+            return attached.path
+        self.downloads.mkdir(mode=0o700, parents=True, exist_ok=True)
+        target = self.downloads / Path(attached.name or attached.path.name).name
+        shutil.copyfile(attached.path, target)
+        return target
 
     def _print(self, text: str) -> None:
         self.out.write(text + "\n")

@@ -1,0 +1,149 @@
+"""The register export as a background job: /export queues it, the worker builds the file and
+sends it as a document to the chat that asked.
+
+A job, not work inside the turn: a PDF of years of sessions takes seconds, the turn holds a
+database transaction, and the chat of every other user would wait behind it. The durable queue
+also gives the export its retries and its "sent at most once more" after a crash. The document
+is built in a worker thread (see :func:`aimtrack.exports.service.export_register`) while the
+chat shows "sending a file…".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import tempfile
+from collections.abc import Mapping
+from datetime import date
+from pathlib import Path
+from typing import Any, Final
+
+from aimtrack.ai.worker import Lease
+from aimtrack.bot.ai_requests import address
+from aimtrack.bot.flow import Context
+from aimtrack.bot.flows.fields import show_date
+from aimtrack.bot.i18n import Catalogue, Translator
+from aimtrack.bot.io import OutFile, Reply
+from aimtrack.bot.push import Activity, Address, Messengers, NoRoute, deliver
+from aimtrack.core.clock import Clock
+from aimtrack.core.errors import InvalidInput, NotFound
+from aimtrack.core.model import Job, Language
+from aimtrack.exports.service import ExportFormat, ExportRequest, export_register
+from aimtrack.storage.engine import Database
+from aimtrack.storage.repos import JobQueue, ProfileRepo
+
+log = logging.getLogger(__name__)
+
+EXPORT: Final = "register_export"
+EXPORT_ATTEMPTS: Final = 3  # a file that fails three times is a bug, not a hiccup
+
+TEXTS: Final[Catalogue] = {
+    "export.ready": (
+        "📄 Je register {period}: {rows} regels, {days} schietdagen.",
+        "📄 Your register {period}: {rows} rows, {days} shooting days.",
+    ),
+    "export.gone": (
+        "Je export kon niet worden gemaakt: een gekozen wapen bestaat niet meer. Probeer "
+        "/export opnieuw.",
+        "Your export could not be made: a chosen weapon no longer exists. Try /export again.",
+    ),
+    "export.failed": (
+        "Het lukte niet om je register te maken. Probeer het later opnieuw met /export.",
+        "I could not make your register. Please try again later with /export.",
+    ),
+}
+
+
+async def request_export(ctx: Context, request: ExportRequest) -> None:
+    """Queue an export in the turn's transaction; the document arrives as a message."""
+    await JobQueue(ctx.db).enqueue(
+        EXPORT,
+        user_id=ctx.user_id,
+        payload={**to_payload(request), **address(ctx).to_json()},
+        now=ctx.clock.now(),
+        max_attempts=EXPORT_ATTEMPTS,
+    )
+    ctx.jobs_queued = True
+
+
+def period_text(start: date, end: date) -> str:
+    """A period as the chat shows it: two dates with an en dash between them."""
+    return f"{show_date(start)} \N{EN DASH} {show_date(end)}"
+
+
+def to_payload(request: ExportRequest) -> dict[str, Any]:
+    return {
+        "from": request.period_from.isoformat(),
+        "to": request.period_to.isoformat(),
+        "format": request.format.value,
+        "weapons": None if request.weapon_ids is None else sorted(request.weapon_ids),
+    }
+
+
+def from_payload(payload: Mapping[str, Any]) -> ExportRequest:
+    """The request a job carries (InvalidInput when the payload is not one)."""
+    try:
+        weapons = payload["weapons"]
+        return ExportRequest(
+            period_from=date.fromisoformat(str(payload["from"])),
+            period_to=date.fromisoformat(str(payload["to"])),
+            format=ExportFormat(str(payload["format"])),
+            weapon_ids=None if weapons is None else frozenset(int(w) for w in weapons),
+        )
+    except (KeyError, TypeError, ValueError) as error:
+        raise InvalidInput("payload", f"is not an export request ({error})") from None
+
+
+class ExportJob:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        messengers: Messengers,
+        catalogue: Mapping[str, tuple[str, str]],
+        clock: Clock,
+        data_dir: Path,
+    ) -> None:
+        self.db = db
+        self.messengers = messengers
+        self.catalogue = catalogue
+        self.clock = clock
+        self.data_dir = data_dir
+
+    async def run(self, job: Job, lease: Lease) -> None:
+        if lease.already_sent or job.user_id is None:
+            return
+        target = Address.from_json(job.payload)
+        try:
+            self.messengers.get(target)
+        except NoRoute as missing:  # an export is not kept: nobody here could receive it
+            log.warning("job %s: %s; the export is dropped", job.id, missing)
+            return
+        t = await self._translator(job.user_id)
+        request = from_payload(job.payload)
+        try:
+            async with self.messengers.showing(target, Activity.UPLOADING_DOCUMENT):
+                made = await export_register(self.db, job.user_id, request, now=self.clock.now())
+        except NotFound:  # a chosen weapon was deleted after the request
+            await deliver(self.messengers, job, lease, Reply(t("export.gone")))
+            return
+        folder = self.data_dir / "tmp"  # private, like the data folder; emptied at once
+        await asyncio.to_thread(folder.mkdir, mode=0o700, parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=folder) as scratch:
+            path = Path(scratch) / made.name
+            await asyncio.to_thread(path.write_bytes, made.content)
+            period = period_text(request.period_from, request.period_to)
+            caption = t("export.ready", period=period, rows=made.rows, days=made.days)
+            reply = Reply(caption, files=(OutFile(path, is_photo=False, name=made.name),))
+            await deliver(self.messengers, job, lease, reply)
+
+    async def give_up(self, job: Job, lease: Lease, error: str) -> None:
+        if job.user_id is None:
+            return
+        t = await self._translator(job.user_id)
+        await deliver(self.messengers, job, lease, Reply(t("export.failed")))
+
+    async def _translator(self, user_id: int) -> Translator:
+        async with self.db.transaction(read_only=True) as db:
+            language: Language = (await ProfileRepo(db, user_id).get()).language
+        return Translator(self.catalogue, language)
