@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -37,6 +37,12 @@ from aimtrack.storage import migrate
 from aimtrack.storage.engine import Database, redact_url
 from aimtrack.storage.repos import JobQueue, UserDirectory, WeaponRepo
 from aimtrack.storage.repos.users import CONSOLE, TELEGRAM, NewUserDefaults
+from aimtrack.web.links import LinkIssuer, WebKeys, base_url
+
+if TYPE_CHECKING:
+    from aimtrack.web.app import Webhook
+    from aimtrack.web.health import TelegramStatus
+    from aimtrack.web.server import WebServer
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -140,6 +146,7 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines show the bot token
     try:
         settings = load_settings()
     except ConfigError as exc:
@@ -254,23 +261,85 @@ async def cmd_run(settings: Settings, args: argparse.Namespace, out: TextIO) -> 
             file=out,
         )
         args.user = "local"
-        return await cmd_chat(settings, args, out)
+        db = _database(settings)
+        web = _web_server(settings, db)
+        try:
+            await web.start()
+            return await cmd_chat(settings, args, out)
+        finally:
+            await web.stop()
+            await db.dispose()
     from aimtrack.bot.transports.telegram import run_telegram  # noqa: PLC0415 -- heavy import
+    from aimtrack.web.app import Webhook  # noqa: PLC0415
+    from aimtrack.web.health import TelegramStatus  # noqa: PLC0415
 
     db = _database(settings)
     coach = _coach(settings)
+    telegram, webhook = TelegramStatus(SystemClock()), Webhook()
+    web = _web_server(settings, db, telegram=telegram, webhook=webhook)
     try:
         conversation = _conversation(settings, db)
         messengers = Messengers()
         worker = build_worker(
             conversation, coach=coach, messengers=messengers, config=_worker_config(settings)
         )
-        await run_telegram(settings, conversation, worker, messengers)
+        await run_telegram(
+            settings,
+            conversation,
+            worker,
+            messengers,
+            status=telegram,
+            webhook=webhook,
+            on_ready=web.start,  # once the Bot API answered, before the webhook is set
+        )
     finally:
+        await web.stop()
         if coach is not None:
             await coach.close()
         await db.dispose()
     return EXIT_OK
+
+
+def _web_server(
+    settings: Settings,
+    db: Database,
+    *,
+    telegram: TelegramStatus | None = None,
+    webhook: Webhook | None = None,
+) -> WebServer:
+    """/health, the webhook and the export page, on AIMTRACK_WEB_HOST:AIMTRACK_WEB_PORT."""
+    from aimtrack.web.app import WebConfig, build_app  # noqa: PLC0415 -- Starlette, uvicorn
+    from aimtrack.web.server import WebServer  # noqa: PLC0415
+
+    public = str(settings.public_url) if settings.public_url else ""
+    app = build_app(
+        db,
+        clock=SystemClock(),
+        keys=_web_keys(settings),
+        config=WebConfig(
+            secure_cookies=public.startswith("https://"),
+            language=Language(settings.default_language),
+            allowed_telegram_ids=settings.allowed_users,
+        ),
+        telegram=telegram,
+        webhook=webhook,
+    )
+    return WebServer(app, host=settings.web_host, port=settings.web_port)
+
+
+def _web_keys(settings: Settings) -> WebKeys | None:
+    """The web page's keys; None without AIMTRACK_SECRET_KEY (then there is no web page)."""
+    if settings.secret_key is None:
+        return None
+    return WebKeys(settings.secret_key.get_secret_value())
+
+
+def _web_links(settings: Settings) -> LinkIssuer | None:
+    keys = _web_keys(settings)
+    if keys is None:
+        return None
+    public = str(settings.public_url) if settings.public_url else None
+    return LinkIssuer(keys, base_url(public, settings.web_host, settings.web_port))
 
 
 async def cmd_chat(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
@@ -314,6 +383,7 @@ def _conversation(settings: Settings, db: Database) -> Conversation:
             language=Language(settings.default_language), timezone=settings.timezone
         ),
         job_attempts=settings.ai_max_attempts,
+        web_links=_web_links(settings),
     )
 
 

@@ -11,8 +11,18 @@ from aimtrack.bot import ai_messages, export_jobs
 from aimtrack.bot.ai_jobs import AIJobs
 from aimtrack.bot.commands import COMMANDS
 from aimtrack.bot.conversation import Access, Action, Conversation, catalogue
-from aimtrack.bot.flow import Flow
-from aimtrack.bot.flows import coach, export, fields, jobs, profile, session, sessions, weapons
+from aimtrack.bot.flow import Flow, WebLinks
+from aimtrack.bot.flows import (
+    coach,
+    export,
+    fields,
+    jobs,
+    profile,
+    session,
+    sessions,
+    weapons,
+    web,
+)
 from aimtrack.bot.i18n import Translator
 from aimtrack.bot.push import Messengers
 from aimtrack.core.clock import Clock
@@ -29,6 +39,7 @@ def build_conversation(
     access: Access | None = None,
     defaults: NewUserDefaults | None = None,
     job_attempts: int = 5,
+    web_links: WebLinks | None = None,
 ) -> Conversation:
     flows: dict[str, Flow] = {
         "session": session.SessionFlow(),
@@ -38,6 +49,7 @@ def build_conversation(
         "coach": coach.CoachFlow(),
         "jobs": jobs.JobsFlow(),
         "export": export.ExportFlow(),
+        "web": web.WebFlow(),
     }
     actions: dict[str, Action] = {
         "r": ai_messages.regenerate_reflection,
@@ -54,6 +66,7 @@ def build_conversation(
         defaults=defaults,
         actions=actions,
         job_attempts=job_attempts,
+        web_links=web_links,
     )
 
 
@@ -69,6 +82,7 @@ def texts() -> dict[str, tuple[str, str]]:
         jobs.TEXTS,
         export.TEXTS,
         export_jobs.TEXTS,
+        web.TEXTS,
     )
 
 

@@ -32,6 +32,7 @@ COMMANDS: Final = (
     CommandName("coach", "coach", "coach"),
     CommandName("export", "export", "export"),
     CommandName("profile", "profiel", "profile"),
+    CommandName("web", "web", "web"),
     CommandName("cancel", "annuleer", "cancel"),
     CommandName("help", "help", "help"),
 )

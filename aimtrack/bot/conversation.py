@@ -22,7 +22,7 @@ from typing import Final
 
 from aimtrack.bot import files
 from aimtrack.bot.commands import COMMANDS, canonical
-from aimtrack.bot.flow import Context, Flow, State, StoredUpload, Turn, reply
+from aimtrack.bot.flow import Context, Flow, State, StoredUpload, Turn, WebLinks, reply
 from aimtrack.bot.i18n import Catalogue, Translator, build_catalogue, language_from_hint
 from aimtrack.bot.io import Command, Input, Outcome, Press, Reply, Sender, Text, Upload
 from aimtrack.core.clock import Clock
@@ -163,6 +163,7 @@ class Conversation:
         actions: Mapping[str, Action] | None = None,
         job_attempts: int = 5,
         on_jobs: Callable[[], None] | None = None,
+        web_links: WebLinks | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
@@ -176,6 +177,7 @@ class Conversation:
         self.actions = dict(actions or {})
         self.job_attempts = job_attempts
         self.on_jobs = on_jobs
+        self.web_links = web_links
 
     def translator(self, language: Language) -> Translator:
         return Translator(self.catalogue, language)
@@ -290,6 +292,7 @@ class Conversation:
                 sender=sender,
                 seq=seq,
                 job_attempts=self.job_attempts,
+                web_links=self.web_links,
             )
             turn = await self._dispatch(ctx, state, item, stored)
             turn.wake_jobs = turn.wake_jobs or ctx.jobs_queued

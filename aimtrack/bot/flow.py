@@ -12,7 +12,7 @@ politely as expired and changes nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
@@ -65,6 +65,12 @@ class Turn:
     wake_jobs: bool = False  # a background job was queued: nudge the worker after the commit
 
 
+class WebLinks(Protocol):
+    """Hands out one-time links to the web page (:class:`aimtrack.web.links.LinkIssuer`)."""
+
+    def link_for(self, user_id: int, *, now: datetime) -> str: ...
+
+
 @dataclass(slots=True)
 class Context:
     db: AsyncSession
@@ -78,6 +84,7 @@ class Context:
     upload_used: bool = False
     job_attempts: int = 5  # attempts a queued AI job gets before the fallback
     jobs_queued: bool = False
+    web_links: WebLinks | None = None  # None: no AIMTRACK_SECRET_KEY, so no web page
 
     def today(self) -> date:
         return self.clock.now().astimezone(ZoneInfo(self.profile.timezone)).date()

@@ -350,6 +350,22 @@ class ProcessedUpdateRow(Base):
     processed_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
+class WebLinkRow(Base):
+    """One-time web links already exchanged for a session, by nonce: a link works once.
+
+    Installation-wide like ``processed_updates``: a nonce is random and says nothing about its
+    user's data. A row may go once its link has expired (it can no longer be used anyway).
+    """
+
+    __tablename__ = "web_links"
+    __table_args__ = (_not_blank("nonce"),)
+
+    nonce: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    used_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class ConversationRow(Owned, Base):
     """Where each user is in a flow, per chat: saved after every step."""
 

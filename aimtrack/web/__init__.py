@@ -1,3 +1,2 @@
-"""The minimal web page (Starlette, in the bot's event loop): /health and the signed export
-page. (Built by the exports work.)
-"""
+"""The small web page in the bot's process: /health, the Telegram webhook and the signed
+export page (:mod:`aimtrack.web.app`)."""

@@ -1,8 +1,11 @@
 """The Telegram transport on python-telegram-bot 22: updates in, core inputs; replies out.
 
 - Long polling by default; a webhook with a ``secret_token`` when ``AIMTRACK_WEBHOOK_URL`` is
-  set. The Bot API base URL comes from ``AIMTRACK_TELEGRAM_BASE_URL`` (a local Bot API server,
-  or the fake one in tests).
+  set, served by the web page's ``POST /telegram`` (:class:`aimtrack.web.app.Webhook`) on the
+  same port, not by PTB's own webhook server. The Bot API base URL comes from
+  ``AIMTRACK_TELEGRAM_BASE_URL`` (a local Bot API server, or the fake one in tests).
+- ``/health`` shows when Telegram last answered: a successful ``getUpdates`` or an accepted
+  webhook update (:class:`aimtrack.web.health.TelegramStatus`).
 - ``AIORateLimiter`` keeps us inside Telegram's flood limits.
 - Every update id goes to the core, which handles a replayed update once.
 - Replies are HTML-escaped and split below 4,096 characters; buttons go on the last part.
@@ -41,6 +44,7 @@ from telegram.ext import (
     ContextTypes,
     TypeHandler,
 )
+from telegram.request import HTTPXRequest, RequestData
 
 from aimtrack.bot import files
 from aimtrack.bot.io import (
@@ -62,12 +66,15 @@ if TYPE_CHECKING:
     from aimtrack.bot.conversation import Conversation
     from aimtrack.bot.push import Activity, Messengers
     from aimtrack.config import Settings
+    from aimtrack.web.app import Webhook
+    from aimtrack.web.health import TelegramStatus
 
 log = logging.getLogger(__name__)
 
 MAX_TEXT: Final = int(MessageLimit.MAX_TEXT_LENGTH)  # 4096
 MAX_NOTICE: Final = 200  # answerCallbackQuery text
-WEBHOOK_PATH: Final = "telegram"
+WEBHOOK_PATH: Final = "telegram"  # POST /telegram on the web page
+ALLOWED_UPDATES: Final = ["message", "callback_query"]
 
 
 class TransportError(AimTrackError):
@@ -75,12 +82,19 @@ class TransportError(AimTrackError):
 
 
 def build_application(
-    conversation: Conversation, *, token: str, base_url: str, rate_limit: bool = True
+    conversation: Conversation,
+    *,
+    token: str,
+    base_url: str,
+    rate_limit: bool = True,
+    status: TelegramStatus | None = None,
 ) -> Application[Any, Any, Any, Any, Any, Any]:
     root = base_url.rstrip("/")
     builder = (
         ApplicationBuilder().token(token).base_url(f"{root}/bot").base_file_url(f"{root}/file/bot")
     )
+    if status is not None:
+        builder = builder.get_updates_request(PollRequest(status))
     if rate_limit:
         builder = builder.rate_limiter(AIORateLimiter(max_retries=3))  # type: ignore[arg-type]
     application = builder.build()
@@ -88,6 +102,38 @@ def build_application(
     application.add_handler(TypeHandler(Update, transport.on_update))
     application.add_error_handler(_log_error)
     return application
+
+
+class PollRequest(HTTPXRequest):
+    """PTB's request for ``getUpdates`` (one connection, as PTB's default) that records every
+    successful poll in ``status``."""
+
+    def __init__(self, status: TelegramStatus) -> None:
+        super().__init__(connection_pool_size=1)
+        self.status = status
+
+    async def do_request(  # noqa: PLR0917 -- PTB's signature
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: Any = HTTPXRequest.DEFAULT_NONE,
+        write_timeout: Any = HTTPXRequest.DEFAULT_NONE,
+        connect_timeout: Any = HTTPXRequest.DEFAULT_NONE,
+        pool_timeout: Any = HTTPXRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        code, payload = await super().do_request(
+            url,
+            method,
+            request_data,
+            read_timeout=read_timeout,
+            write_timeout=write_timeout,
+            connect_timeout=connect_timeout,
+            pool_timeout=pool_timeout,
+        )
+        if 200 <= code < 300:
+            self.status.record_ok()
+        return code, payload
 
 
 class TelegramTransport:
@@ -267,16 +313,49 @@ def webhook_secret(secret_key: str) -> str:
     return hmac.new(secret_key.encode(), b"telegram-webhook", hashlib.sha256).hexdigest()
 
 
+def _deliverer(
+    application: Application[Any, Any, Any, Any, Any, Any],
+) -> Callable[[dict[str, Any]], Awaitable[None]]:
+    """What the web page's webhook calls with an update's JSON: queue it for the application."""
+
+    async def deliver(data: dict[str, Any]) -> None:
+        try:
+            update = Update.de_json(data, application.bot)
+        except (AttributeError, KeyError, TypeError, ValueError) as error:
+            msg = "not a Telegram update"
+            raise ValueError(msg) from error
+        await application.update_queue.put(update)
+
+    return deliver
+
+
 async def run_telegram(
-    settings: Settings, conversation: Conversation, worker: JobWorker, messengers: Messengers
+    settings: Settings,
+    conversation: Conversation,
+    worker: JobWorker,
+    messengers: Messengers,
+    *,
+    status: TelegramStatus | None = None,
+    webhook: Webhook | None = None,
+    on_ready: Callable[[], Awaitable[object]] | None = None,
 ) -> None:
-    """Run until SIGINT or SIGTERM: polling, or a webhook when one is configured; the job
-    worker ticks from PTB's JobQueue and pushes its results through this bot."""
+    """Run until SIGINT or SIGTERM: polling, or a webhook when one is configured (its updates
+    arrive through ``webhook``, the web page's ``POST /telegram``); the job worker ticks from
+    PTB's JobQueue and pushes its results through this bot. ``on_ready`` runs once the Bot API
+    answered, before any update can arrive: ``aimtrack run`` starts the web page there."""
     assert settings.telegram_token is not None  # noqa: S101 -- the CLI checked
+    if settings.webhook_url is not None:
+        if settings.secret_key is None:
+            msg = "AIMTRACK_SECRET_KEY is needed for the webhook's secret token"
+            raise TransportError(msg)
+        if webhook is None:
+            msg = "webhook mode needs the web page to receive updates (aimtrack run serves it)"
+            raise TransportError(msg)
     application = build_application(
         conversation,
         token=settings.telegram_token.get_secret_value(),
         base_url=str(settings.telegram_base_url),
+        status=status,
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -294,26 +373,26 @@ async def run_telegram(
         messengers.register(TELEGRAM, TelegramPusher(application.bot))
         tick = schedule_worker(application, worker, poll_s=settings.job_poll_s)
         conversation.on_jobs = lambda: _tick_now(application, tick)
+        if on_ready is not None:
+            await on_ready()
         updater = application.updater
         assert updater is not None  # noqa: S101 -- the builder made one
-        if settings.webhook_url is None:
-            await updater.start_polling(allowed_updates=["message", "callback_query"])
+        if webhook is None or settings.webhook_url is None:
+            await updater.start_polling(allowed_updates=ALLOWED_UPDATES)
         else:
-            if settings.secret_key is None:
-                msg = "AIMTRACK_SECRET_KEY is needed for the webhook's secret token"
-                raise RuntimeError(msg)
-            await updater.start_webhook(
-                listen=settings.web_host,
-                port=settings.web_port,
-                url_path=WEBHOOK_PATH,
-                webhook_url=str(settings.webhook_url),
-                secret_token=webhook_secret(settings.secret_key.get_secret_value()),
-                allowed_updates=["message", "callback_query"],
+            assert settings.secret_key is not None  # noqa: S101 -- checked above
+            secret = webhook_secret(settings.secret_key.get_secret_value())
+            webhook.open(secret, _deliverer(application))
+            await application.bot.set_webhook(
+                str(settings.webhook_url), secret_token=secret, allowed_updates=ALLOWED_UPDATES
             )
         await application.start()
         log.info("AimTrack is running on Telegram; stop with Ctrl-C")
         await stop.wait()
-        await updater.stop()
+        if webhook is not None:
+            webhook.close()
+        if updater.running:
+            await updater.stop()
         await worker.stop()
         await application.stop()
         messengers.unregister(TELEGRAM)

@@ -1,5 +1,6 @@
 """Repositories: user-scoped ones (subclasses of :class:`UserScopedRepo`) and the few that
-serve the whole installation (the user directory, the update log and the job queue)."""
+serve the whole installation (the user directory, the update log, the job queue and the
+used web links)."""
 
 from aimtrack.storage.repos.ai import AIRepo
 from aimtrack.storage.repos.attachments import AttachmentRepo
@@ -12,6 +13,7 @@ from aimtrack.storage.repos.sessions import SessionRepo
 from aimtrack.storage.repos.updates import UpdateLog
 from aimtrack.storage.repos.users import UserDirectory
 from aimtrack.storage.repos.weapons import WeaponRepo
+from aimtrack.storage.repos.web_links import WebLinkLog
 
 __all__ = [
     "AIRepo",
@@ -25,4 +27,5 @@ __all__ = [
     "UserDirectory",
     "UserScopedRepo",
     "WeaponRepo",
+    "WebLinkLog",
 ]

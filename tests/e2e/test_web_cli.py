@@ -1,0 +1,91 @@
+"""``aimtrack run`` serves the web page next to the chat: a child process in console mode
+(no Telegram token), its /health and the link its /web command prints."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import socket
+import sys
+from pathlib import Path
+
+import httpx
+
+from aimtrack.web.app import COOKIE
+
+SECRET = "a-test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
+WAIT_S = 60.0  # a child's imports and migrations on a busy machine; nothing measures speed
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+async def read_until(stream: asyncio.StreamReader, pattern: str) -> re.Match[str]:
+    seen = ""
+    async with asyncio.timeout(WAIT_S):
+        while (found := re.search(pattern, seen)) is None:
+            line = await stream.readline()
+            if not line:
+                raise AssertionError(f"the output ended without {pattern!r}:\n{seen}")
+            seen += line.decode(errors="replace")
+    return found
+
+
+async def test_run_serves_health_and_the_link_that_web_prints(tmp_path: Path) -> None:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AIMTRACK_")}
+    env.update(
+        {
+            "AIMTRACK_DATA_DIR": str(tmp_path / "data"),
+            "AIMTRACK_WEB_PORT": str(port),
+            "AIMTRACK_SECRET_KEY": SECRET,
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "aimtrack",
+        "run",
+        env=env,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    assert process.stdin is not None
+    assert process.stdout is not None
+    assert process.stderr is not None
+    try:
+        await read_until(process.stderr, rf"web page and /health on 127\.0\.0\.1:{port}")
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+            health = await client.get("/health")
+            assert health.status_code == 200
+            assert health.json()["telegram"] == {"last_poll_ok_at": None}
+
+            process.stdin.write(b"/web\n")
+            await process.stdin.drain()
+            found = await read_until(process.stdout, rf"http://127\.0\.0\.1:{port}/web/(\S+)")
+            opened = await client.get(f"/web/{found.group(1)}")
+            assert opened.status_code == 303
+            page = await client.get(
+                "/web", headers={"cookie": f"{COOKIE}={opened.cookies[COOKIE]}"}
+            )
+            assert page.status_code == 200
+            assert "Je sessies" in page.text
+
+        process.stdin.write(b"/quit\n")
+        await process.stdin.drain()
+        process.stdin.close()
+        async with asyncio.timeout(WAIT_S):
+            assert await process.wait() == 0
+        stderr = (await process.stderr.read()).decode(errors="replace")
+        assert found.group(1) not in stderr  # the token is in no log line
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()

@@ -1,0 +1,195 @@
+"""Telegram and the web page in one process, as ``aimtrack run`` wires them: ``run_telegram``
+(the real PTB Application against the fake Bot API) with the web page on uvicorn in the same
+loop. Webhook mode sets the webhook itself and takes updates on the web page's
+``POST /telegram``; polling mode records its last good ``getUpdates`` for ``/health``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from aimtrack.bot.app import build_conversation, build_worker
+from aimtrack.bot.conversation import Access
+from aimtrack.bot.push import Messengers
+from aimtrack.bot.transports.telegram import TransportError, run_telegram, webhook_secret
+from aimtrack.config import Settings
+from aimtrack.core.clock import SystemClock
+from aimtrack.storage.engine import Database
+from aimtrack.web.app import Webhook, build_app
+from aimtrack.web.health import TelegramStatus
+from aimtrack.web.links import WebKeys
+from aimtrack.web.server import WebServer
+from tests import botapi_spec
+from tests.fakebotapi import FakeBotAPI, message
+
+ANNA = 111
+SECRET = "a-test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
+HOOK_URL = "https://bot.example.org/telegram"
+WAIT_S = 30.0
+HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+
+
+@pytest.fixture
+async def api() -> AsyncIterator[FakeBotAPI]:
+    async with FakeBotAPI() as fake:
+        yield fake
+    spec = botapi_spec.load_spec()
+    if spec is not None:
+        assert botapi_spec.validate_calls(spec, fake.calls) == []
+
+
+async def until(condition: Callable[[], bool], what: str) -> None:
+    try:
+        async with asyncio.timeout(WAIT_S):
+            while not condition():  # noqa: ASYNC110
+                await asyncio.sleep(0.05)
+    except TimeoutError:
+        raise AssertionError(f"waited {WAIT_S} s for {what}") from None
+
+
+@dataclass
+class Running:
+    client: httpx.AsyncClient  # to the web page
+    status: TelegramStatus
+    webhook: Webhook
+
+
+@asynccontextmanager
+async def running(
+    api: FakeBotAPI, db: Database, data_dir: Path, *, webhook_url: str | None
+) -> AsyncIterator[Running]:
+    """``run_telegram`` with the web page started in ``on_ready``, as ``cmd_run`` does."""
+    settings = Settings(
+        telegram_token=api.token,
+        telegram_base_url=api.base_url.removesuffix("/bot"),
+        webhook_url=webhook_url,
+        secret_key=SECRET,
+        job_poll_s=0.3,
+    )
+    conversation = build_conversation(
+        db,
+        clock=SystemClock(),
+        data_dir=data_dir,
+        access=Access(telegram_ids=frozenset({ANNA}), console=False),
+    )
+    messengers = Messengers()
+    worker = build_worker(conversation, coach=None, messengers=messengers)
+    status, webhook = TelegramStatus(SystemClock()), Webhook()
+    app = build_app(db, clock=SystemClock(), keys=WebKeys(SECRET), telegram=status, webhook=webhook)
+    web = WebServer(app, host="127.0.0.1", port=0)
+    loop = asyncio.get_running_loop()
+    bot = asyncio.create_task(
+        run_telegram(
+            settings,
+            conversation,
+            worker,
+            messengers,
+            status=status,
+            webhook=webhook,
+            on_ready=web.start,
+        )
+    )
+    ready = "setWebhook" if webhook_url else "getUpdates"
+    try:
+        await until(lambda: bool(api.calls_to(ready)) or bot.done(), f"the bot's {ready}")
+        if bot.done():
+            bot.result()
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{web.port}") as client:
+            yield Running(client, status, webhook)
+    finally:
+        try:
+            if signal.getsignal(signal.SIGTERM) in {signal.SIG_DFL, signal.SIG_IGN}:
+                bot.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await bot
+            elif not bot.done():
+                signal.raise_signal(signal.SIGTERM)  # caught by run_telegram's loop handler
+                async with asyncio.timeout(WAIT_S):
+                    await bot
+        finally:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(sig)
+            await web.stop()
+
+
+async def health(client: httpx.AsyncClient) -> dict[str, Any]:
+    response = await client.get("/health")
+    assert response.status_code == 200
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def test_webhook_mode_sets_the_webhook_and_takes_updates_on_the_web_page(
+    api: FakeBotAPI, db: Database, tmp_path: Path
+) -> None:
+    async with running(api, db, tmp_path, webhook_url=HOOK_URL) as bot:
+        (call,) = api.calls_to("setWebhook")
+        secret = webhook_secret(SECRET)
+        assert call.params["url"] == HOOK_URL
+        assert call.params["secret_token"] == secret
+        assert api.calls_to("getUpdates") == []
+        assert (await health(bot.client))["telegram"] == {"last_poll_ok_at": None}
+
+        update = {"update_id": 900, **message(ANNA, "/help")}
+        wrong = await bot.client.post("/telegram", json=update, headers={HEADER: "nope"})
+        assert wrong.status_code == 403
+        accepted = await bot.client.post("/telegram", json=update, headers={HEADER: secret})
+        assert accepted.status_code == 200
+        await until(lambda: any("/sessie" in t for t in api.sent_texts(ANNA)), "the help text")
+        assert (await health(bot.client))["telegram"]["last_poll_ok_at"] is not None
+
+        garbled = await bot.client.post(
+            "/telegram", json={"update_id": 901, "message": "x"}, headers={HEADER: secret}
+        )
+        assert garbled.status_code == 400
+        replied = len(api.sent_texts(ANNA))
+        # Telegram re-delivers an update it got no answer for: handled once.
+        again = await bot.client.post("/telegram", json=update, headers={HEADER: secret})
+        assert again.status_code == 200
+    assert len(api.sent_texts(ANNA)) == replied
+    assert bot.webhook.deliver is None  # closed on shutdown
+
+
+async def test_polling_mode_records_the_last_good_poll(
+    api: FakeBotAPI, db: Database, tmp_path: Path
+) -> None:
+    async with running(api, db, tmp_path, webhook_url=None) as bot:
+        await until(lambda: bot.status.last_ok_at is not None, "a successful getUpdates")
+        shown = (await health(bot.client))["telegram"]["last_poll_ok_at"]
+        assert shown is not None
+        assert shown.endswith("+00:00")
+        assert (await bot.client.post("/telegram", json={})).status_code == 404
+        api.push_update(message(ANNA, "/help"))
+        await until(lambda: any("/sessie" in t for t in api.sent_texts(ANNA)), "the help text")
+
+
+async def test_webhook_mode_needs_the_web_page(
+    api: FakeBotAPI, db: Database, tmp_path: Path
+) -> None:
+    settings = Settings(
+        telegram_token=api.token,
+        telegram_base_url=api.base_url.removesuffix("/bot"),
+        webhook_url=HOOK_URL,
+        secret_key=SECRET,
+    )
+    conversation = build_conversation(db, clock=SystemClock(), data_dir=tmp_path)
+    messengers = Messengers()
+    worker = build_worker(conversation, coach=None, messengers=messengers)
+    with pytest.raises(TransportError, match="web page"):
+        await run_telegram(settings, conversation, worker, messengers)
+    no_key = settings.model_copy(update={"secret_key": None})
+    with pytest.raises(TransportError, match="AIMTRACK_SECRET_KEY"):
+        await run_telegram(no_key, conversation, worker, messengers, webhook=Webhook())
+    assert api.calls == []
