@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -26,7 +27,7 @@ MAX_PAGE = 100
 MAX_HISTORY = 1000
 
 
-def _entry(row: EntryRow) -> Entry:
+def _entry(row: EntryRow | sa.Row[Any]) -> Entry:
     score = None if row.score_tenths is None else Decimal(row.score_tenths) / 10
     return to_domain(Entry, row, score=score)
 
@@ -115,30 +116,31 @@ class SessionRepo(UserScopedRepo):
 
     async def between(self, since: date, until: date) -> list[ShootingSession]:
         """Every saved session dated ``since..until`` (inclusive) with all its entries, oldest
-        first and without a cap: the register reads years at once. Two queries, whatever the
-        number of sessions (no ``IN`` list that could outgrow the driver's parameter limit)."""
+        first and without a cap: the register reads years at once. Two Core queries, whatever
+        the number of sessions (no ``IN`` list that could outgrow the driver's parameter limit,
+        and no ORM identity map to fill: plain rows become the read models directly)."""
         in_range = (
             SessionRow.user_id == self.user_id,
             SessionRow.status == SessionStatus.SAVED,
             SessionRow.occurred_on >= since,
             SessionRow.occurred_on <= until,
         )
-        rows = list(
-            await self.db.scalars(
-                sa.select(SessionRow)
+        rows = (
+            await self.db.execute(
+                sa.select(*SessionRow.__table__.c)
                 .where(*in_range)
                 .order_by(SessionRow.occurred_on, SessionRow.id)
             )
-        )
-        entries = await self.db.scalars(
-            self._mine(EntryRow)
+        ).all()
+        entries = await self.db.execute(
+            sa.select(*EntryRow.__table__.c)
             .join(
                 SessionRow,
                 sa.and_(
                     SessionRow.id == EntryRow.session_id, SessionRow.user_id == EntryRow.user_id
                 ),
             )
-            .where(*in_range)
+            .where(EntryRow.user_id == self.user_id, *in_range)
             .order_by(EntryRow.session_id, EntryRow.position, EntryRow.id)
         )
         return _sessions(rows, entries)
@@ -247,7 +249,9 @@ class SessionRepo(UserScopedRepo):
         return _sessions(rows, entries)
 
 
-def _sessions(rows: Sequence[SessionRow], entries: Iterable[EntryRow]) -> list[ShootingSession]:
+def _sessions(
+    rows: Sequence[SessionRow | sa.Row[Any]], entries: Iterable[EntryRow | sa.Row[Any]]
+) -> list[ShootingSession]:
     """Sessions with their entries (ordered by session, then position), in ``rows``' order."""
     by_session: dict[int, list[Entry]] = {row.id: [] for row in rows}
     for entry in entries:
