@@ -297,6 +297,11 @@ class WebPage:
         try:
             signed = self.keys.sessions.read(cookie, now=self.clock.now())
         except (BadLink, ExpiredLink):
+            if request.method == "GET" and request.headers.get("sec-fetch-site") == "cross-site":
+                # A link clicked on another site (Telegram Web): the browser withholds the
+                # SameSite=Strict cookie for the whole navigation, the 303 included. Load the
+                # page once more from our own origin, where it is sent.
+                return _page(pages.reload_page(t, "/web"), 200)
             return _page(pages.message_page(t, "session.none"), 401)
         async with self.db.transaction(read_only=True) as session:
             profile = await self._allowed_profile(session, signed.user_id)

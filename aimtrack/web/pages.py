@@ -45,6 +45,7 @@ TEXTS: Final[Catalogue] = {
     "export.format": ("Formaat", "Format"),
     "export.submit": ("Downloaden", "Download"),
     "back": ("Terug naar je pagina", "Back to your page"),
+    "reload": ("Verder naar je pagina", "On to your page"),
     "error.title": ("Dat lukte niet", "That did not work"),
     "link.bad": (
         "Deze link is niet geldig. Vraag in de chat een nieuwe met /web.",
@@ -133,13 +134,23 @@ def translator(language: Language) -> Translator:
     return Translator(CATALOGUE, language)
 
 
-def document(t: Translator, body: str) -> str:
+def document(t: Translator, body: str, *, head: str = "") -> str:
     return (
         f'<!doctype html>\n<html lang="{t.language.value}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f'<meta name="referrer" content="no-referrer"><title>{escape(t("page.title"))}</title>'
+        f'<meta name="referrer" content="no-referrer">{head}'
+        f"<title>{escape(t('page.title'))}</title>"
         f'<link rel="stylesheet" href="{STYLESHEET}"></head>'
         f"<body><main>{body}</main></body></html>\n"
+    )
+
+
+def reload_page(t: Translator, path: str) -> str:
+    """A page that loads ``path`` again at once, as a navigation of our own origin."""
+    return document(
+        t,
+        f'<p><a href="{escape(path)}">{escape(t("reload"))}</a></p>',
+        head=f'<meta http-equiv="refresh" content="0; url={escape(path)}">',
     )
 
 

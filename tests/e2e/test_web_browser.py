@@ -103,6 +103,18 @@ async def test_open_the_link_and_download_the_register_as_pdf(site: Site, page: 
     assert not [text for text in blocked if "Content Security Policy" in text]
 
 
+async def test_a_link_clicked_on_another_site_opens_the_page_too(site: Site, page: Page) -> None:
+    """As from Telegram Web: the browser sends no SameSite=Strict cookie on a navigation
+    another site started, not even after our redirect; the page loads itself once more."""
+    target = url(site, f"/web/{site.token(site.anna)}")
+    await page.set_content(f'<a id="go" href="{target}">AimTrack</a>')  # not our origin
+    await page.click("#go")
+    await page.wait_for_selector("table")
+    assert page.url == url(site, "/web")
+    assert "Je sessies" in await page.inner_text("h1")
+    assert "A CZ 75" in await page.inner_text("table")
+
+
 async def test_a_custom_period_with_the_start_after_the_end_is_explained(
     site: Site, page: Page
 ) -> None:

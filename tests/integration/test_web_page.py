@@ -164,6 +164,21 @@ async def test_without_a_session_the_page_says_how_to_get_one(site: Site) -> Non
     assert (await site.get("/web", cookie)).status_code == 401  # the session expired
 
 
+async def test_a_cross_site_navigation_without_the_cookie_reloads_once_from_our_origin(
+    site: Site,
+) -> None:
+    """Browsers withhold SameSite=Strict cookies on a navigation another site started (a link
+    in Telegram Web), redirects included: the page reloads itself, then the cookie comes."""
+    cross = await site.client.get("/web", headers={"sec-fetch-site": "cross-site"})
+    assert cross.status_code == 200
+    assert '<meta http-equiv="refresh" content="0; url=/web">' in cross.text
+    assert 'href="/web"' in cross.text  # for a browser that does not refresh
+    ours = await site.client.get("/web", headers={"sec-fetch-site": "same-origin"})
+    assert ours.status_code == 401
+    post = await site.client.post("/web/export", headers={"sec-fetch-site": "cross-site"})
+    assert post.status_code == 401
+
+
 async def test_the_cookie_is_secure_behind_an_https_public_url(db: Database) -> None:
     async with serving(db, config=WebConfig(secure_cookies=True)) as site:
         opened = await site.get(f"/web/{site.token(site.anna)}")
