@@ -422,6 +422,14 @@ class AnswerJob:
             answer = await self._make(job, context, records)
         t = self.jobs.translator(records.profile.language)
         await self.jobs.send(job, lease, answer_reply(t, answer))
+        await self._next_answers_now(job, context)
+
+    async def _next_answers_now(self, job: Job, context: _Thread) -> None:
+        """This answer is out: the follow-ups waiting for it need not wait out their delay."""
+        keys = [request_key(job_user(job), ANSWER, ident) for ident in context.later_answers]
+        if keys:
+            async with self.jobs.db.transaction() as db:
+                await JobQueue(db).hurry(keys, now=self.jobs.clock.now())
 
     async def _after_earlier_answers(self, job: Job, context: _Thread) -> None:
         """A thread's answers are made and sent in order: while the job of an earlier answer
@@ -454,6 +462,7 @@ class AnswerJob:
             )
         t = self.jobs.translator(records.profile.language)
         await self.jobs.send(job, lease, answer_reply(t, saved))
+        await self._next_answers_now(job, context)
 
     async def _load(self, job: Job) -> tuple[_Thread, Records] | None:
         user_id = job_user(job)
@@ -476,6 +485,9 @@ class AnswerJob:
             earlier=before[: asked[-1]],
             earlier_answers=tuple(
                 m.id for m in messages if m.id < message_id and m.role is MessageRole.ASSISTANT
+            ),
+            later_answers=tuple(
+                m.id for m in messages if m.id > message_id and m.role is MessageRole.ASSISTANT
             ),
             answer=answer,
             weapon_id=thread.weapon_id,
@@ -546,6 +558,7 @@ class _Thread:
     question: str
     earlier: list[CoachMessage]  # oldest first, without the question
     earlier_answers: tuple[int, ...]  # ids of the thread's answers before this one, any state
+    later_answers: tuple[int, ...]  # and after it (follow-ups that may wait for this one)
     answer: CoachMessage  # the pending assistant message this job fills
     weapon_id: int | None
     since: date | None

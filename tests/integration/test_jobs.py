@@ -355,6 +355,16 @@ async def test_the_holder_of_a_key_and_the_unfinished_jobs_among_keys(db: Databa
     assert await _queue(db, "unfinished", []) == []
 
 
+async def test_hurry_makes_waiting_jobs_with_the_keys_due_now(db: Database) -> None:
+    waiting = await _enqueue(db, idempotency_key="k:1", delay=10 * MINUTE)
+    elsewhere = await _enqueue(db, idempotency_key="k:2", delay=10 * MINUTE)
+    assert await _queue(db, "hurry", ["k:1", "k:none", ""], now=T0 + MINUTE) == 1
+    assert (await _get(db, waiting.id)).run_after == T0 + MINUTE
+    assert (await _get(db, elsewhere.id)).run_after == T0 + 10 * MINUTE
+    assert await _queue(db, "hurry", ["k:1"], now=T0 + MINUTE) == 0  # already due
+    assert await _queue(db, "hurry", [], now=T0) == 0
+
+
 async def test_a_released_job_is_due_again_when_asked_without_using_an_attempt(
     db: Database,
 ) -> None:

@@ -264,11 +264,7 @@ class JobQueue:
 
     async def unfinished(self, keys: Collection[str]) -> list[Job]:
         """The pending or running jobs that hold one of ``keys``, oldest first."""
-        wanted = [
-            key
-            for key in dict.fromkeys(keys)
-            if isinstance(key, str) and key and len(key) <= limits.MAX_IDEMPOTENCY_KEY
-        ][:MAX_LIST]
+        wanted = _keys(keys)
         if not wanted:
             return []
         return await self._jobs(
@@ -278,6 +274,22 @@ class JobQueue:
                 JobRow.status.in_([JobStatus.PENDING, JobStatus.RUNNING]),
             )
             .order_by(JobRow.id)
+        )
+
+    async def hurry(self, keys: Collection[str], *, now: datetime) -> int:
+        """Make the pending jobs holding ``keys`` due now (what they waited for is done);
+        returns how many."""
+        wanted = _keys(keys)
+        if not wanted:
+            return 0
+        return await self._update(
+            sa.and_(
+                JobRow.idempotency_key.in_(wanted),
+                JobRow.status == JobStatus.PENDING,
+                JobRow.run_after > now,
+            ),
+            run_after=now,
+            updated_at=now,
         )
 
     async def list_jobs(
@@ -386,6 +398,15 @@ def _restart(now: datetime) -> dict[str, Any]:
         "updated_at": now,
         **_NO_LEASE,
     }
+
+
+def _keys(keys: Collection[str]) -> list[str]:
+    """Idempotency keys fit to look up (others cannot be held by any job), at most a page."""
+    return [
+        key
+        for key in dict.fromkeys(keys)
+        if isinstance(key, str) and key and len(key) <= limits.MAX_IDEMPOTENCY_KEY
+    ][:MAX_LIST]
 
 
 def _plain_json(payload: Mapping[str, Any]) -> dict[str, Any]:
