@@ -4,9 +4,8 @@ result on its AI row, and push it to the chat the request came from.
 Each run is safe to repeat after a crash: a result already saved for this job is sent rather
 than made again, and a message already recorded as sent is not sent again. Of several requests
 for one AI row, only the latest saves and sends its result; the answers of one coach thread
-are made and sent in order. Every read and write
-is scoped to the job's user through the user-scoped repositories, so one user's job cannot see
-another's records.
+are made and sent in order. Every read and write is scoped to the job's user through the
+user-scoped repositories, so one user's job cannot see another's records.
 """
 
 from __future__ import annotations
