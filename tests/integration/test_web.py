@@ -6,6 +6,7 @@ webhook, the security headers on every response, and no token in any log.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -25,6 +26,7 @@ from aimtrack.core.model import JobStatus
 from aimtrack.storage.engine import Database
 from aimtrack.storage.repos import JobQueue
 from aimtrack.storage.tables import JobRow
+from aimtrack.web import health
 from aimtrack.web.app import COOKIE, SECURITY_HEADERS, WebConfig, Webhook, build_app
 from aimtrack.web.health import TelegramStatus
 from aimtrack.web.links import WebKeys
@@ -175,6 +177,36 @@ async def test_health_is_503_when_the_database_cannot_be_reached() -> None:
         "telegram": {"last_poll_ok_at": None},
     }
     assert response.headers["cache-control"] == "no-store"
+
+
+async def test_health_is_503_when_the_database_does_not_answer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A server that takes the connection and then says nothing (a hung host)."""
+    monkeypatch.setattr(health, "TIMEOUT_S", 0.2)
+    accepted: list[asyncio.StreamWriter] = []
+
+    async def say_nothing(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        accepted.append(writer)
+
+    silent = await asyncio.start_server(say_nothing, "127.0.0.1", 0)
+    port = silent.sockets[0].getsockname()[1]
+    db = Database.from_url(f"postgresql+asyncpg://aimtrack:pw@127.0.0.1:{port}/aimtrack")
+    app = build_app(db, clock=FixedClock(NOW), keys=None)
+    server = LocalServer(app, name="AimTrack web")
+    web_port = await server.start()
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{web_port}") as client:
+            response = await client.get("/health")
+    finally:
+        await server.stop()
+        await db.dispose()
+        for writer in accepted:
+            writer.close()
+        silent.close()
+        await silent.wait_closed()
+    assert response.status_code == 503
+    assert response.json()["status"] == "unavailable"
 
 
 async def test_health_is_503_once_the_database_is_gone(db: Database) -> None:
