@@ -229,7 +229,8 @@ class WebPage:
             return viewer
         t = viewer.t
         raw_page = request.query_params.get("page", "1")
-        if not (raw_page.isascii() and raw_page.isdecimal() and 1 <= int(raw_page) <= MAX_PAGE):
+        digits = raw_page.isascii() and raw_page.isdecimal() and len(raw_page) <= len(str(MAX_PAGE))
+        if not (digits and 1 <= int(raw_page) <= MAX_PAGE):
             return _page(pages.message_page(t, "form.page", back=True), 400)
         number = int(raw_page)
         user_id = viewer.profile.user_id

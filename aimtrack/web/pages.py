@@ -14,6 +14,7 @@ from typing import Final
 
 from aimtrack.bot.i18n import Catalogue, Translator, build_catalogue
 from aimtrack.core.model import Language, SessionStatus, ShootingSession, Weapon
+from aimtrack.exports.texts import show_date, show_score
 
 STYLESHEET: Final = "/web/static/style.css"
 
@@ -124,6 +125,7 @@ th, td { text-align: left; padding: .35rem .5rem; border-bottom: 1px solid #ddd;
 td.num, th.num { text-align: right; }
 fieldset { border: 1px solid #ccc; margin: 0 0 1rem; padding: .5rem 1rem; }
 label { display: block; margin: .25rem 0; }
+label.pick { margin-left: 1.5rem; }
 nav a { margin-right: 1rem; }
 .error { background: #fde8e8; border: 1px solid #e0a0a0; padding: 1rem; }
 button { font-size: 1rem; padding: .4rem 1.2rem; }
@@ -214,19 +216,16 @@ def _session_row(t: Translator, session: ShootingSession, names: dict[int, str])
         place = f"{place} {t('page.draft')}".strip()
     shots = sum(e.shots for e in session.entries)
     scores = [e.score for e in session.entries if e.score is not None]
-    score = _score(sum(scores, Decimal(0))) if scores else ""
+    dutch = t.language is Language.NL
+    score = show_score(sum(scores, Decimal(0)), comma=dutch) if scores else ""
     cells = (
-        f"<td>{session.occurred_on:%d-%m-%Y}</td>",
+        f"<td>{show_date(session.occurred_on, t.language)}</td>",
         f"<td>{escape(place)}</td>",
         f"<td>{escape(', '.join(weapons))}</td>",
         f'<td class="num">{shots or ""}</td>',
         f'<td class="num">{escape(score)}</td>',
     )
     return f"<tr>{''.join(cells)}</tr>"
-
-
-def _score(value: Decimal) -> str:
-    return f"{value:.0f}" if value == value.to_integral_value() else f"{value:.1f}"
 
 
 def _export_form(t: Translator, data: PageData) -> str:
@@ -252,7 +251,7 @@ def _export_form(t: Translator, data: PageData) -> str:
             if weapon.retired_on is not None:
                 label = f"{label} {t('export.retired')}"
             weapons += (
-                f'<label><input type="checkbox" name="weapon" value="{weapon.id}"> '
+                f'<label class="pick"><input type="checkbox" name="weapon" value="{weapon.id}"> '
                 f"{escape(label)}</label>"
             )
     formats = _radio("format", "pdf", "PDF", checked=True) + _radio(

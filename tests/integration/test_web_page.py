@@ -68,6 +68,8 @@ async def test_a_link_opens_the_page_once_and_leaves_a_session_cookie(site: Site
     assert "Je sessies" in page.text
     assert "A club" in page.text
     assert "A CZ 75" in page.text
+    assert "<td>20-11-2026</td>" in page.text
+    assert "431,5" in page.text  # Dutch decimals
     assert "B club" not in page.text
     assert "B CZ 75" not in page.text
 
@@ -196,6 +198,8 @@ async def test_the_page_is_in_the_users_language(site: Site) -> None:
     assert "Your sessions" in page.text
     assert 'lang="en"' in page.text
     assert "Last 12 months" in page.text
+    assert "<td>2026-11-20</td>" in page.text
+    assert "431.5" in page.text
 
 
 # --- the page ------------------------------------------------------------------------------
@@ -219,7 +223,7 @@ async def test_sessions_are_paged_newest_first(site: Site) -> None:
     assert 'href="/web?page=1"' in second
     assert 'href="/web?page=3"' not in second
     assert (await site.get("/web?page=9", cookie)).status_code == 200
-    for bad in ("0", "-1", "abc", "1e3", "99999999999"):
+    for bad in ("0", "-1", "abc", "1e3", "99999999999", "9" * 5000, "%EF%BC%91"):
         response = await site.get(f"/web?page={bad}", cookie)
         assert response.status_code == 400, bad
         assert "paginanummer" in response.text
