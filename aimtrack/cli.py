@@ -261,10 +261,15 @@ async def cmd_run(settings: Settings, args: argparse.Namespace, out: TextIO) -> 
             file=out,
         )
         args.user = "local"
+        from aimtrack.web.server import WebServerError  # noqa: PLC0415
+
         db = _database(settings)
         web = _web_server(settings, db)
         try:
-            await web.start()
+            try:
+                await web.start()
+            except WebServerError as error:  # trying AimTrack out needs no free port
+                log.warning("%s; the console chat runs without it", error)
             return await cmd_chat(settings, args, out)
         finally:
             await web.stop()

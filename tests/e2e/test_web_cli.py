@@ -7,6 +7,7 @@ import asyncio
 import os
 import re
 import socket
+import subprocess
 import sys
 from pathlib import Path
 
@@ -89,3 +90,28 @@ async def test_run_serves_health_and_the_link_that_web_prints(tmp_path: Path) ->
         if process.returncode is None:
             process.kill()
             await process.wait()
+
+
+def test_run_in_console_mode_goes_on_without_the_web_page_when_its_port_is_taken(
+    tmp_path: Path,
+) -> None:
+    """Trying AimTrack out (no Telegram token) must not fail on a busy port 8080."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AIMTRACK_")}
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env.update({"AIMTRACK_DATA_DIR": str(tmp_path / "data"), "AIMTRACK_WEB_PORT": str(port)})
+        result = subprocess.run(
+            [sys.executable, "-m", "aimtrack", "run"],
+            input="/help\n/quit\n",
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=WAIT_S,
+            check=False,
+        )
+    assert result.returncode == 0, result.stderr
+    assert "/sessie" in result.stdout
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert "the console chat runs without it" in result.stderr
