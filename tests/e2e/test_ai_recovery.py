@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -107,6 +108,13 @@ class Bots:
             self.lines.append(f"[{name}] {line.decode(errors='replace')}")
 
 
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
 @pytest.fixture
 async def bots(blank_database: BlankDatabase, tmp_path: Path) -> AsyncIterator[Bots]:
     async with FakeBotAPI() as api, FakeAI() as ai:
@@ -125,6 +133,7 @@ async def bots(blank_database: BlankDatabase, tmp_path: Path) -> AsyncIterator[B
                 "AIMTRACK_JOB_POLL_S": "0.3",
                 "AIMTRACK_JOB_BACKOFF_BASE_S": "0.2",
                 "AIMTRACK_JOB_BACKOFF_MAX_S": "1",
+                "AIMTRACK_WEB_PORT": str(_free_port()),  # `run` serves the web page too
                 "PYTHONUNBUFFERED": "1",
             }
         )
