@@ -15,6 +15,7 @@ from enum import StrEnum
 from typing import Final
 
 from aimtrack.core.errors import InvalidInput, NotFound
+from aimtrack.core.licence import licence_window
 from aimtrack.core.register import Register, build_register, history_start, local_today
 from aimtrack.storage.engine import Database
 from aimtrack.storage.repos import ProfileRepo, SessionRepo, WeaponRepo
@@ -22,6 +23,21 @@ from aimtrack.storage.repos import ProfileRepo, SessionRepo, WeaponRepo
 EARLIEST: Final = date(1900, 1, 1)
 LATEST: Final = date(2199, 12, 31)
 MAX_WEAPONS: Final = 100  # a selection longer than that is not a selection of one's own weapons
+
+
+class NamedPeriod(StrEnum):
+    """The periods the chat and the web page offer by name."""
+
+    LAST_12_MONTHS = "last12"  # the rolling window the licence counts
+    THIS_YEAR = "this_year"
+    LAST_YEAR = "last_year"
+
+    def dates(self, today: date) -> tuple[date, date]:
+        """First and last day (both inclusive) of this period, seen from ``today``."""
+        if self is NamedPeriod.LAST_12_MONTHS:
+            return licence_window(today)
+        year = today.year if self is NamedPeriod.THIS_YEAR else today.year - 1
+        return date(year, 1, 1), date(year, 12, 31)
 
 
 class ExportFormat(StrEnum):

@@ -12,11 +12,10 @@ from datetime import date
 from typing import Final
 
 from aimtrack.core.errors import InvalidInput
-from aimtrack.core.licence import licence_window
-from aimtrack.exports.service import EARLIEST, LATEST, ExportFormat, ExportRequest
+from aimtrack.exports.service import EARLIEST, LATEST, ExportFormat, ExportRequest, NamedPeriod
 
 MAX_YEARS: Final = 50
-PERIODS: Final = ("last12", "this_year", "last_year", "custom")
+PERIODS: Final = (*NamedPeriod, "custom")
 _MAX_ID_DIGITS: Final = 10
 
 Fields = Mapping[str, Sequence[str]]
@@ -52,12 +51,8 @@ def read_export_form(fields: Fields, *, today: date) -> ExportRequest:
 
 def _period(fields: Fields, today: date) -> tuple[date, date]:
     period = _one(fields, "period")
-    if period == "last12":
-        return licence_window(today)
-    if period == "this_year":
-        return date(today.year, 1, 1), date(today.year, 12, 31)
-    if period == "last_year":
-        return date(today.year - 1, 1, 1), date(today.year - 1, 12, 31)
+    if period in set(NamedPeriod):
+        return NamedPeriod(period).dates(today)
     if period != "custom":
         raise FormError("form.period")
     start, end = _date(fields, "from"), _date(fields, "to")

@@ -14,6 +14,7 @@ from typing import Final
 
 from aimtrack.bot.i18n import Catalogue, Translator, build_catalogue
 from aimtrack.core.model import Language, SessionStatus, ShootingSession, Weapon
+from aimtrack.exports.service import NamedPeriod
 from aimtrack.exports.texts import show_date, show_score
 
 STYLESHEET: Final = "/web/static/style.css"
@@ -230,8 +231,8 @@ def _session_row(t: Translator, session: ShootingSession, names: dict[int, str])
 
 def _export_form(t: Translator, data: PageData) -> str:
     periods = "".join(
-        _radio("period", code, t(f"export.{code}"), checked=code == "last12")
-        for code in ("last12", "this_year", "last_year")
+        _radio("period", code, t(f"export.{code}"), checked=code is NamedPeriod.LAST_12_MONTHS)
+        for code in NamedPeriod
     )
     custom = (
         "<label>"

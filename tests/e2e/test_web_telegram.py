@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,12 +30,12 @@ from aimtrack.web.health import TelegramStatus
 from aimtrack.web.links import WebKeys
 from aimtrack.web.server import WebServer
 from tests import botapi_spec
+from tests.e2e.test_ai_telegram import WAIT_S, until
 from tests.fakebotapi import FakeBotAPI, message
 
 ANNA = 111
 SECRET = "a-test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
 HOOK_URL = "https://bot.example.org/telegram"
-WAIT_S = 30.0
 HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
@@ -48,15 +48,6 @@ async def api() -> AsyncIterator[FakeBotAPI]:
     spec = botapi_spec.load_spec()
     if spec is not None:
         assert botapi_spec.validate_calls(spec, fake.calls) == []
-
-
-async def until(condition: Callable[[], bool], what: str) -> None:
-    try:
-        async with asyncio.timeout(WAIT_S):
-            while not condition():  # noqa: ASYNC110
-                await asyncio.sleep(0.05)
-    except TimeoutError:
-        raise AssertionError(f"waited {WAIT_S} s for {what}") from None
 
 
 @dataclass

@@ -3,8 +3,8 @@
 Steps (``State.step``; ``data`` holds ``from``/``to`` as ISO dates and ``w``, the chosen
 weapon ids, or None for all weapons):
 
-- ``period``: ``p:12m`` (the rolling 12 months the licence counts), ``p:cy`` (this calendar
-  year), ``p:ly`` (last calendar year), ``p:custom`` (typed dates); two dates typed here
+- ``period``: ``p:last12`` (the rolling 12 months the licence counts), ``p:this_year``,
+  ``p:last_year`` (calendar years), ``p:custom`` (typed dates); two dates typed here
   (``01-01-2026 31-12-2026``) are a custom period at once.
 - ``from`` → ``to`` (typed dates; ``back`` returns to ``period``).
 - ``weapons``: ``w:all``, ``w:<id>`` toggles one weapon, ``next``; skipped without weapons.
@@ -24,8 +24,7 @@ from aimtrack.bot.flows.fields import parse_date, show_date
 from aimtrack.bot.i18n import Catalogue
 from aimtrack.bot.io import Button
 from aimtrack.core.errors import InvalidInput
-from aimtrack.core.licence import licence_window
-from aimtrack.exports.service import MAX_WEAPONS, ExportFormat, ExportRequest
+from aimtrack.exports.service import MAX_WEAPONS, ExportFormat, ExportRequest, NamedPeriod
 
 NAME: Final = "export"
 SHOWN_WEAPONS: Final = 30  # buttons; more weapons than that: "all" still covers them
@@ -39,9 +38,9 @@ TEXTS: Final[Catalogue] = {
         "📄 Which period should the register cover? You can also type two dates, for "
         "example 01-01-2026 31-12-2026.",
     ),
-    "export.btn.12m": ("Laatste 12 maanden", "Last 12 months"),
-    "export.btn.cy": ("Dit jaar ({year})", "This year ({year})"),
-    "export.btn.ly": ("Vorig jaar ({year})", "Last year ({year})"),
+    "export.btn.last12": ("Laatste 12 maanden", "Last 12 months"),
+    "export.btn.this_year": ("Dit jaar ({year})", "This year ({year})"),
+    "export.btn.last_year": ("Vorig jaar ({year})", "Last year ({year})"),
     "export.btn.custom": ("📅 Zelf kiezen", "📅 Choose dates"),
     "export.btn.back": ("↩️ Terug", "↩️ Back"),
     "export.ask.from": (
@@ -93,17 +92,6 @@ TEXTS: Final[Catalogue] = {
         "send it again.",
     ),
 }
-
-
-def period_of(choice: str, today: date) -> tuple[date, date] | None:
-    """The dates of a period button, or None for an unknown one."""
-    if choice == "12m":
-        return licence_window(today)
-    if choice == "cy":
-        return date(today.year, 1, 1), date(today.year, 12, 31)
-    if choice == "ly":
-        return date(today.year - 1, 1, 1), date(today.year - 1, 12, 31)
-    return None
 
 
 class ExportFlow:
@@ -158,9 +146,9 @@ class ExportFlow:
     async def _chosen_period(self, ctx: Context, choice: str) -> Turn:
         if choice == "custom":
             return await self._show(ctx, State(NAME, "from"))
-        chosen = period_of(choice, ctx.today())
-        if chosen is None:  # forged data
+        if choice not in set(NamedPeriod):  # forged data
             return self._period(ctx)
+        chosen = NamedPeriod(choice).dates(ctx.today())
         return await self._weapons(ctx, _with_period(State(NAME, "weapons"), *chosen))
 
     async def _show(self, ctx: Context, state: State) -> Turn:
@@ -178,10 +166,10 @@ class ExportFlow:
     def _period(self, ctx: Context, *notes: str) -> Turn:
         t, year = ctx.t, ctx.today().year
         rows = [
-            [ctx.button(t("export.btn.12m"), "p:12m")],
+            [ctx.button(t("export.btn.last12"), f"p:{NamedPeriod.LAST_12_MONTHS}")],
             [
-                ctx.button(t("export.btn.cy", year=year), "p:cy"),
-                ctx.button(t("export.btn.ly", year=year - 1), "p:ly"),
+                ctx.button(t("export.btn.this_year", year=year), f"p:{NamedPeriod.THIS_YEAR}"),
+                ctx.button(t("export.btn.last_year", year=year - 1), f"p:{NamedPeriod.LAST_YEAR}"),
             ],
             [ctx.button(t("export.btn.custom"), "p:custom")],
         ]
