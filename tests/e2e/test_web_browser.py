@@ -21,6 +21,7 @@ from aimtrack.storage.engine import Database
 from aimtrack.storage.repos import UserDirectory
 from aimtrack.web.app import COOKIE
 from tests.integration.test_web import BOB_TG, Site, serving
+from tests.unit.test_register_pdf import ARTEFACTS
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
@@ -91,6 +92,9 @@ async def test_open_the_link_and_download_the_register_as_pdf(site: Site, page: 
     # The stylesheet loaded under the Content-Security-Policy (it would be blocked if not).
     width = await page.evaluate("getComputedStyle(document.querySelector('main')).maxWidth")
     assert width != "none"
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)  # for a person to look at
+    await page.screenshot(path=ARTEFACTS / "web-page.png", full_page=True)
+    assert (ARTEFACTS / "web-page.png").stat().st_size > 0
 
     await page.check('input[name="period"][value="last12"]')
     await page.check('input[name="format"][value="pdf"]')
