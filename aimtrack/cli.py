@@ -147,6 +147,7 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
     )
     logging.getLogger("alembic").setLevel(logging.WARNING)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines show the bot token
+    logging.getLogger("fontTools").setLevel(logging.WARNING)  # a line per font table per PDF
     try:
         settings = load_settings()
     except ConfigError as exc:

@@ -39,8 +39,8 @@ EXPORT_ATTEMPTS: Final = 3  # a file that fails three times is a bug, not a hicc
 
 TEXTS: Final[Catalogue] = {
     "export.ready": (
-        "📄 Je register {period}: {rows} regels, {days} schietdagen.",
-        "📄 Your register {period}: {rows} rows, {days} shooting days.",
+        "📄 Je register {period} (schietdagen: {days}, regels: {rows}).",
+        "📄 Your register {period} (shooting days: {days}, rows: {rows}).",
     ),
     "export.gone": (
         "Je export kon niet worden gemaakt: een gekozen wapen bestaat niet meer. Probeer "

@@ -125,7 +125,7 @@ async def test_this_years_register_as_pdf(db: Database, tmp_path: Path) -> None:
 
     sent = await anna.delivered()
     assert sent.chat_id == "anna"
-    assert "01-01-2026 – 31-12-2026: 3 regels, 3 schietdagen" in sent.text
+    assert "01-01-2026 – 31-12-2026 (schietdagen: 3, regels: 3)" in sent.text
     [(name, content)] = sent.files
     assert name == "aimtrack-register-2026-01-01_2026-12-31.pdf"
     assert content.startswith(b"%PDF")

@@ -49,4 +49,4 @@ async def test_a_register_arrives_as_a_document(
     assert "CZ 75" in text
     actions = [call.params["action"] for call in api.calls_to("sendChatAction")]
     assert "upload_document" in actions
-    assert any("1 regels, 1 schietdagen" in text for text in api.sent_texts(ANNA, plain=True))
+    assert any("(schietdagen: 1, regels: 1)" in text for text in api.sent_texts(ANNA, plain=True))
