@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Final
 
 from aimtrack.bot.ai_requests import request_insight, request_reflection
-from aimtrack.bot.flow import Context, State, Turn, reply
+from aimtrack.bot.flow import Context, State, Turn, button_id, reply
 from aimtrack.bot.flows.draft import format_date
 from aimtrack.bot.i18n import Catalogue, Translator
 from aimtrack.bot.io import Button, Reply
@@ -144,7 +144,7 @@ def answer_reply(t: Translator, message: CoachMessage) -> Reply:
 
 async def regenerate_reflection(ctx: Context, state: State | None, arg: str) -> Turn:
     """The "again" button under a reflection."""
-    session = await ctx.sessions.get(_row_id(arg))  # NotFound for another user's session
+    session = await ctx.sessions.get(button_id(arg))  # NotFound for another user's session
     if session.status is not SessionStatus.SAVED:
         return Turn([reply(ctx.t("ai.draft_session"))], state)
     await request_reflection(ctx, session.id)
@@ -153,14 +153,9 @@ async def regenerate_reflection(ctx: Context, state: State | None, arg: str) -> 
 
 async def regenerate_insight(ctx: Context, state: State | None, arg: str) -> Turn:
     """The "again" button under a weapon's trends."""
-    weapon = await ctx.weapons.get(_row_id(arg))
+    weapon = await ctx.weapons.get(button_id(arg))
     await request_insight(ctx, weapon.id)
     return Turn([reply(ctx.t("ai.insight_queued", weapon=weapon.name))], state)
-
-
-def _row_id(arg: str) -> int:
-    """A button's id argument; anything else is treated like an id that is not there."""
-    return int(arg) if arg.isascii() and arg.isdecimal() and len(arg) <= 10 else 0
 
 
 def _section(title: str, text: str | None) -> str:

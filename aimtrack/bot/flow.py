@@ -32,6 +32,7 @@ from aimtrack.storage.repos import (
 )
 
 MAX_CALLBACK_BYTES = 64  # Telegram's limit for callback_data
+MAX_ID_DIGITS = 10  # row ids fit in 32 bits
 
 
 @dataclass(slots=True)
@@ -139,6 +140,12 @@ class Flow(Protocol):
     async def on_cancel(self, ctx: Context, state: State) -> Turn:
         """/annuleer, or another flow takes over: let go of drafts, return ``state=None``."""
         ...
+
+
+def button_id(arg: str) -> int:
+    """An id from a button's data; anything that cannot be one (forged data) is 0, an id
+    that is never there, so the caller's repository answers it as not found."""
+    return int(arg) if arg.isascii() and arg.isdecimal() and len(arg) <= MAX_ID_DIGITS else 0
 
 
 def reply(text: str, *rows: list[Button] | tuple[Button, ...]) -> Reply:

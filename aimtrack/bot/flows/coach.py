@@ -22,7 +22,7 @@ from typing import Final
 from zoneinfo import ZoneInfo
 
 from aimtrack.bot.ai_requests import request_answer
-from aimtrack.bot.flow import Context, State, StoredUpload, Turn, chunked, reply
+from aimtrack.bot.flow import Context, State, StoredUpload, Turn, button_id, chunked, reply
 from aimtrack.bot.flows.draft import format_date
 from aimtrack.bot.flows.fields import show_date
 from aimtrack.bot.flows.session import SessionFlow
@@ -425,5 +425,4 @@ def _int(value: object) -> int:
     """An id from a button or the state; anything else is an id that is not there."""
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    text = str(value)
-    return int(text) if text.isascii() and text.isdecimal() and len(text) <= 10 else 0
+    return button_id(str(value))

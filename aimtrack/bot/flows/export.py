@@ -19,7 +19,7 @@ from datetime import date, timedelta
 from typing import Final
 
 from aimtrack.bot.export_jobs import period_text, request_export
-from aimtrack.bot.flow import Context, State, StoredUpload, Turn, chunked, reply
+from aimtrack.bot.flow import Context, State, StoredUpload, Turn, button_id, chunked, reply
 from aimtrack.bot.flows.fields import parse_date, show_date
 from aimtrack.bot.i18n import Catalogue
 from aimtrack.bot.io import Button
@@ -223,7 +223,7 @@ class ExportFlow:
             state.data["w"] = None
             return await self._weapons(ctx, state)
         owned = {w.id for w in await ctx.weapons.list_weapons(include_retired=True)}
-        weapon_id = int(arg) if arg.isascii() and arg.isdecimal() and len(arg) <= 10 else 0
+        weapon_id = button_id(arg)
         if weapon_id not in owned:  # forged or deleted since: show the step again
             return await self._weapons(ctx, state)
         chosen = set(_chosen(state) or ())

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Final
 from zoneinfo import ZoneInfo
 
-from aimtrack.bot.flow import Context, State, StoredUpload, Turn, chunked, reply
+from aimtrack.bot.flow import Context, State, StoredUpload, Turn, button_id, chunked, reply
 from aimtrack.bot.i18n import Catalogue, Translator
 from aimtrack.core.errors import InvalidInput, NotFound
 from aimtrack.core.model import Job, JobStatus
@@ -123,7 +123,7 @@ class JobsFlow:
             return _unknown(ctx)
         verb, _, arg = action.partition(":")
         if verb == "r":
-            return await _retry(ctx, _job_id(arg))
+            return await _retry(ctx, button_id(arg))
         if verb == "all":
             count = await JobQueue(ctx.db).retry_all_failed(now=ctx.clock.now())
             ctx.jobs_queued = ctx.jobs_queued or count > 0
@@ -232,8 +232,3 @@ def _age(t: Translator, waited: timedelta) -> str:
     if minutes < 48 * 60:
         return t("jobs.age.hours", n=minutes // 60)
     return t("jobs.age.days", n=minutes // (24 * 60))
-
-
-def _job_id(arg: str) -> int:
-    """A job id from a button; anything else is an id that is not there."""
-    return int(arg) if arg.isascii() and arg.isdecimal() and len(arg) <= 10 else 0
