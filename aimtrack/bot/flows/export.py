@@ -24,6 +24,7 @@ from aimtrack.bot.flows.fields import parse_date, show_date
 from aimtrack.bot.i18n import Catalogue
 from aimtrack.bot.io import Button
 from aimtrack.core.errors import InvalidInput
+from aimtrack.core.model import Weapon
 from aimtrack.exports.service import MAX_WEAPONS, ExportFormat, ExportRequest, NamedPeriod
 
 NAME: Final = "export"
@@ -195,8 +196,12 @@ class ExportFlow:
             return Turn([reply(f"{problem}\n\n{again}", _back(ctx))], state)
         return await self._weapons(ctx, _with_period(State(NAME, "weapons"), start, end))
 
-    async def _weapons(self, ctx: Context, state: State) -> Turn:
-        weapons = await ctx.weapons.list_weapons(include_retired=True)
+    async def _weapons(
+        self, ctx: Context, state: State, weapons: list[Weapon] | None = None
+    ) -> Turn:
+        """The weapons step; ``weapons``: the user's, when the turn has read them already."""
+        if weapons is None:
+            weapons = await _all_weapons(ctx)
         if not weapons:
             state.data["w"] = None
             return await self._format(ctx, state.at("format"))
@@ -222,14 +227,12 @@ class ExportFlow:
         if arg == "all":
             state.data["w"] = None
             return await self._weapons(ctx, state)
-        owned = {w.id for w in await ctx.weapons.list_weapons(include_retired=True)}
+        weapons = await _all_weapons(ctx)
         weapon_id = button_id(arg)
-        if weapon_id not in owned:  # forged or deleted since: show the step again
-            return await self._weapons(ctx, state)
-        chosen = set(_chosen(state) or ())
-        chosen ^= {weapon_id}
-        state.data["w"] = sorted(chosen)[:MAX_WEAPONS] if chosen else None
-        return await self._weapons(ctx, state)
+        if weapon_id in {w.id for w in weapons}:  # not forged, nor deleted since
+            chosen = set(_chosen(state) or ()) ^ {weapon_id}
+            state.data["w"] = sorted(chosen)[:MAX_WEAPONS] if chosen else None
+        return await self._weapons(ctx, state, weapons)
 
     async def _format(self, ctx: Context, state: State) -> Turn:
         t = ctx.t
@@ -244,8 +247,8 @@ class ExportFlow:
 
     async def _queue(self, ctx: Context, state: State, format: ExportFormat) -> Turn:  # noqa: A002
         chosen = _chosen(state)
-        owned = {w.id for w in await ctx.weapons.list_weapons(include_retired=True)}
-        kept = None if chosen is None else frozenset(chosen) & owned
+        weapons = await _all_weapons(ctx)
+        kept = None if chosen is None else frozenset(chosen) & {w.id for w in weapons}
         try:
             request = ExportRequest(
                 period_from=_day(state, "from"),
@@ -257,9 +260,9 @@ class ExportFlow:
             return self._period(ctx, ctx.t("export.err.date"))
         await request_export(ctx, request)
         state.data["w"] = sorted(kept) if kept else None
-        weapons = await _weapons_text(ctx, state)
+        names = await _weapons_text(ctx, state, weapons)
         return Turn(
-            [reply(ctx.t("export.queued", period=_period_text(state), weapons=weapons))], None
+            [reply(ctx.t("export.queued", period=_period_text(state), weapons=names))], None
         )
 
 
@@ -281,11 +284,19 @@ def _period_text(state: State) -> str:
     return period_text(_day(state, "from"), _day(state, "to"))
 
 
-async def _weapons_text(ctx: Context, state: State) -> str:
+async def _all_weapons(ctx: Context) -> list[Weapon]:
+    """Every weapon of the user, retired ones too: a register covers the years they were used."""
+    return await ctx.weapons.list_weapons(include_retired=True)
+
+
+async def _weapons_text(ctx: Context, state: State, weapons: list[Weapon] | None = None) -> str:
+    """The chosen weapons by name (``weapons``: the user's, when already read)."""
     chosen = _chosen(state)
     if chosen is None:
         return ctx.t("export.all_weapons")
-    names = [w.name for w in await ctx.weapons.list_weapons(include_retired=True) if w.id in chosen]
+    if weapons is None:
+        weapons = await _all_weapons(ctx)
+    names = [w.name for w in weapons if w.id in chosen]
     return ", ".join(sorted(names, key=str.casefold))
 
 
