@@ -93,7 +93,7 @@ def build_worker(
     messengers: Messengers,
     config: WorkerConfig | None = None,
 ) -> JobWorker:
-    """The worker for the AI jobs the conversation queues; results go out through
+    """The worker for the AI and export jobs the conversation queues; results go out through
     ``messengers`` (each running transport registers its pusher there)."""
     jobs = AIJobs(
         conversation.db,
@@ -103,16 +103,7 @@ def build_worker(
         clock=conversation.clock,
         data_dir=conversation.data_dir,
     )
-    handlers = {
-        **jobs.handlers(),
-        export_jobs.EXPORT: export_jobs.ExportJob(
-            conversation.db,
-            messengers=messengers,
-            catalogue=conversation.catalogue,
-            clock=conversation.clock,
-            data_dir=conversation.data_dir,
-        ),
-    }
+    handlers = {**jobs.handlers(), export_jobs.EXPORT: export_jobs.ExportJob(jobs)}
     worker = JobWorker(conversation.db, handlers, clock=conversation.clock, config=config)
     conversation.on_jobs = worker.wake
     return worker

@@ -19,17 +19,16 @@ from pathlib import Path
 from typing import Any, Final
 
 from aimtrack.ai.worker import Lease
+from aimtrack.bot.ai_jobs import AIJobs
 from aimtrack.bot.ai_requests import address
 from aimtrack.bot.flow import Context
 from aimtrack.bot.flows.fields import show_date
 from aimtrack.bot.i18n import Catalogue, Translator
 from aimtrack.bot.io import OutFile, Reply
-from aimtrack.bot.push import Activity, Address, Messengers, NoRoute, deliver
-from aimtrack.core.clock import Clock
+from aimtrack.bot.push import Activity, Address, NoRoute
 from aimtrack.core.errors import InvalidInput, NotFound
-from aimtrack.core.model import Job, Language
+from aimtrack.core.model import Job
 from aimtrack.exports.service import ExportFormat, ExportRequest, export_register
-from aimtrack.storage.engine import Database
 from aimtrack.storage.repos import JobQueue, ProfileRepo
 
 log = logging.getLogger(__name__)
@@ -95,39 +94,32 @@ def from_payload(payload: Mapping[str, Any]) -> ExportRequest:
 
 
 class ExportJob:
-    def __init__(
-        self,
-        db: Database,
-        *,
-        messengers: Messengers,
-        catalogue: Mapping[str, tuple[str, str]],
-        clock: Clock,
-        data_dir: Path,
-    ) -> None:
-        self.db = db
-        self.messengers = messengers
-        self.catalogue = catalogue
-        self.clock = clock
-        self.data_dir = data_dir
+    """Shares the AI jobs' database, clock, texts and way out (:class:`AIJobs`); it has no
+    use for the coach."""
+
+    def __init__(self, jobs: AIJobs) -> None:
+        self.jobs = jobs
 
     async def run(self, job: Job, lease: Lease) -> None:
         if lease.already_sent or job.user_id is None:
             return
         target = Address.from_json(job.payload)
         try:
-            self.messengers.get(target)
+            self.jobs.messengers.get(target)
         except NoRoute as missing:  # an export is not kept: nobody here could receive it
             log.warning("job %s: %s; the export is dropped", job.id, missing)
             return
         t = await self._translator(job.user_id)
         request = from_payload(job.payload)
         try:
-            async with self.messengers.showing(target, Activity.UPLOADING_DOCUMENT):
-                made = await export_register(self.db, job.user_id, request, now=self.clock.now())
+            async with self.jobs.messengers.showing(target, Activity.UPLOADING_DOCUMENT):
+                made = await export_register(
+                    self.jobs.db, job.user_id, request, now=self.jobs.clock.now()
+                )
         except NotFound:  # a chosen weapon was deleted after the request
-            await deliver(self.messengers, job, lease, Reply(t("export.gone")))
+            await self.jobs.send(job, lease, Reply(t("export.gone")))
             return
-        folder = self.data_dir / "tmp"  # private, like the data folder; emptied at once
+        folder = self.jobs.data_dir / "tmp"  # private, like the data folder; emptied at once
         await asyncio.to_thread(folder.mkdir, mode=0o700, parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=folder) as scratch:
             path = Path(scratch) / made.name
@@ -135,15 +127,15 @@ class ExportJob:
             period = period_text(request.period_from, request.period_to)
             caption = t("export.ready", period=period, rows=made.rows, days=made.days)
             reply = Reply(caption, files=(OutFile(path, is_photo=False, name=made.name),))
-            await deliver(self.messengers, job, lease, reply)
+            await self.jobs.send(job, lease, reply)
 
     async def give_up(self, job: Job, lease: Lease, error: str) -> None:
         if job.user_id is None:
             return
         t = await self._translator(job.user_id)
-        await deliver(self.messengers, job, lease, Reply(t("export.failed")))
+        await self.jobs.send(job, lease, Reply(t("export.failed")))
 
     async def _translator(self, user_id: int) -> Translator:
-        async with self.db.transaction(read_only=True) as db:
-            language: Language = (await ProfileRepo(db, user_id).get()).language
-        return Translator(self.catalogue, language)
+        async with self.jobs.db.transaction(read_only=True) as db:
+            language = (await ProfileRepo(db, user_id).get()).language
+        return self.jobs.translator(language)
