@@ -127,7 +127,6 @@ async def running_bot(
             max_attempts=job_attempts,
         ),
     )
-    loop = asyncio.get_running_loop()
     bot = asyncio.create_task(run_telegram(settings, conversation, worker, messengers))
     try:
         await until(lambda: bool(api.calls_to("getUpdates")) or bot.done(), "the bot to poll")
@@ -135,18 +134,25 @@ async def running_bot(
             bot.result()  # raises what stopped it
         yield
     finally:
-        try:
-            if signal.getsignal(signal.SIGTERM) in {signal.SIG_DFL, signal.SIG_IGN}:
-                bot.cancel()  # run_telegram never got to install its handler
-                with contextlib.suppress(asyncio.CancelledError):
-                    await bot
-            elif not bot.done():
-                signal.raise_signal(signal.SIGTERM)  # caught by run_telegram's loop handler
-                async with asyncio.timeout(WAIT_S):
-                    await bot
-        finally:
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                loop.remove_signal_handler(sig)
+        await stop_bot(bot)
+
+
+async def stop_bot(bot: asyncio.Task[None]) -> None:
+    """Stop a ``run_telegram`` task as production does (SIGTERM), or cancel it when it never
+    got to install its handler; the signal handlers are removed either way."""
+    loop = asyncio.get_running_loop()
+    try:
+        if signal.getsignal(signal.SIGTERM) in {signal.SIG_DFL, signal.SIG_IGN}:
+            bot.cancel()  # run_telegram never got to install its handler
+            with contextlib.suppress(asyncio.CancelledError):
+                await bot
+        elif not bot.done():
+            signal.raise_signal(signal.SIGTERM)  # caught by run_telegram's loop handler
+            async with asyncio.timeout(WAIT_S):
+                await bot
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
 
 
 async def say(api: FakeBotAPI, update: dict[str, Any], *expected: str) -> str:

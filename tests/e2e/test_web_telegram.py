@@ -7,8 +7,6 @@ loop. Webhook mode sets the webhook itself and takes updates on the web page's
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -30,7 +28,7 @@ from aimtrack.web.health import TelegramStatus
 from aimtrack.web.links import WebKeys
 from aimtrack.web.server import WebServer
 from tests import botapi_spec
-from tests.e2e.test_ai_telegram import WAIT_S, until
+from tests.e2e.test_ai_telegram import stop_bot, until
 from tests.fakebotapi import FakeBotAPI, message
 
 ANNA = 111
@@ -80,7 +78,6 @@ async def running(
     status, webhook = TelegramStatus(SystemClock()), Webhook()
     app = build_app(db, clock=SystemClock(), keys=WebKeys(SECRET), telegram=status, webhook=webhook)
     web = WebServer(app, host="127.0.0.1", port=0)
-    loop = asyncio.get_running_loop()
     bot = asyncio.create_task(
         run_telegram(
             settings,
@@ -101,17 +98,8 @@ async def running(
             yield Running(client, status, webhook)
     finally:
         try:
-            if signal.getsignal(signal.SIGTERM) in {signal.SIG_DFL, signal.SIG_IGN}:
-                bot.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await bot
-            elif not bot.done():
-                signal.raise_signal(signal.SIGTERM)  # caught by run_telegram's loop handler
-                async with asyncio.timeout(WAIT_S):
-                    await bot
+            await stop_bot(bot)
         finally:
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                loop.remove_signal_handler(sig)
             await web.stop()
 
 
