@@ -23,6 +23,7 @@ from aimtrack.core.model import (
     Language,
     MessageRole,
     ProfileSpec,
+    ReminderKind,
     SessionSpec,
     SessionStatus,
     ShootingSession,
@@ -37,6 +38,7 @@ from aimtrack.storage.repos import (
     CoachRepo,
     ConversationRepo,
     ProfileRepo,
+    ReminderLog,
     SessionRepo,
     UserDirectory,
     WeaponRepo,
@@ -180,7 +182,8 @@ class Seeded:
 
 async def seed_user(db: AsyncSession, *, telegram_id: int, marker: str) -> Seeded:
     """A user with one of everything: weapons, a session with an entry, attachments on each
-    owner, a reflection, an insight, a coach thread with messages and a conversation state."""
+    owner, a reflection, an insight, a coach thread with messages, reminders on record and a
+    conversation state."""
     account = await UserDirectory(db).register(
         "telegram", str(telegram_id), display_name=f"{marker} name", allowed=True
     )
@@ -240,6 +243,9 @@ async def seed_user(db: AsyncSession, *, telegram_id: int, marker: str) -> Seede
     thread = await coach.start_thread(title=f"{marker} question", weapon_id=used.id)
     await coach.add_message(thread.id, role=MessageRole.USER, content=f"{marker} why left?")
     await coach.add_message(thread.id, role=MessageRole.ASSISTANT, content=f"{marker} answer")
+    reminded = ReminderLog(db, uid)
+    await reminded.record(ReminderKind.LICENCE, f"{marker}-2026-11-20", at=STAMP)
+    await reminded.record(ReminderKind.DRAFT, f"{marker}-draft", at=STAMP)
     chat_id = f"chat-{telegram_id}"
     await ConversationRepo(db, uid).save(
         ConversationState(

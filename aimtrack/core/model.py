@@ -66,6 +66,11 @@ class AttachmentOwner(StrEnum):
     WEAPON = "weapon"
 
 
+class ReminderKind(StrEnum):
+    LICENCE = "licence"  # the licence duties (days, matches): at most once a week
+    DRAFT = "draft"  # a "photo now, details later" draft left open: once per draft
+
+
 class MessageRole(StrEnum):
     USER = "user"
     ASSISTANT = "assistant"
@@ -230,6 +235,7 @@ class Profile:
     licence_expiry: date | None
     is_allowed: bool
     is_admin: bool
+    reminders: bool = False  # opt-in (/profiel); switched by ProfileRepo.set_reminders
 
 
 @dataclass(frozen=True, slots=True)
@@ -568,6 +574,27 @@ class QueueStats:
     running: int
     failed: int
     oldest_pending_at: datetime | None  # created_at of the oldest pending job
+
+
+# --- reminders ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SentReminder:
+    """A reminder on record: queued to be sent at ``sent_at``, so it is not sent again."""
+
+    kind: ReminderKind
+    key: str  # the local date of a licence reminder; the draft of a draft reminder
+    sent_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """A user with reminders on, and how each transport knows them (oldest identity first)."""
+
+    user_id: int
+    is_allowed: bool
+    identities: tuple[tuple[str, str], ...]  # (transport, external id)
 
 
 # --- conversation -------------------------------------------------------------------------

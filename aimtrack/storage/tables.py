@@ -29,6 +29,7 @@ from aimtrack.core.model import (
     JobStatus,
     Language,
     MessageRole,
+    ReminderKind,
     SessionStatus,
     WeaponType,
 )
@@ -95,6 +96,9 @@ class UserRow(Timestamps, Base):
     licence_expiry: Mapped[date | None]
     is_allowed: Mapped[bool] = mapped_column(default=False)
     is_admin: Mapped[bool] = mapped_column(default=False)
+    # Opt-in. No Python default: a row inserted without it (an older migration's tests, plain
+    # SQL) gets the server's false, as every row that existed before the column did.
+    reminders: Mapped[bool] = mapped_column(server_default=sa.false())
 
 
 class IdentityRow(Base):
@@ -364,6 +368,17 @@ class WebLinkRow(Base):
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
     expires_at: Mapped[datetime] = mapped_column(index=True)
     used_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ReminderSentRow(Owned, Base):
+    """Reminders already queued for a user, so none is sent twice (see core/reminders.py)."""
+
+    __tablename__ = "reminders_sent"
+    __table_args__ = (sa.UniqueConstraint("user_id", "kind", "key"), _not_blank("key"))
+
+    kind: Mapped[ReminderKind] = mapped_column(str_enum(ReminderKind, "reminder_kind"))
+    key: Mapped[str] = mapped_column(sa.String(limits.MAX_REMINDER_KEY))
+    sent_at: Mapped[datetime]
 
 
 class ConversationRow(Owned, Base):

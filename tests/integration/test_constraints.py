@@ -16,6 +16,7 @@ from aimtrack.storage.tables import (
     EntryRow,
     JobRow,
     ReflectionRow,
+    ReminderSentRow,
     SessionRow,
     WeaponRow,
 )
@@ -108,6 +109,21 @@ VIOLATIONS: dict[str, Build] = {
     ),
     "unknown competition type (raw SQL)": lambda db, a, b: _raw(
         db, "UPDATE session_weapon_entries SET competition = 'open' WHERE id = :id", id=a.entry
+    ),
+    "the same reminder twice": lambda db, a, b: _add(
+        db,
+        ReminderSentRow(
+            user_id=a.user_id, kind="draft", key="A-draft", sent_at=datetime(2026, 1, 1, tzinfo=UTC)
+        ),
+    ),
+    "a reminder without a key": lambda db, a, b: _add(
+        db,
+        ReminderSentRow(
+            user_id=a.user_id, kind="draft", key="", sent_at=datetime(2026, 1, 1, tzinfo=UTC)
+        ),
+    ),
+    "unknown reminder kind (raw SQL)": lambda db, a, b: _raw(
+        db, "UPDATE reminders_sent SET kind = 'bogus' WHERE user_id = :id", id=a.user_id
     ),
     "deleting a weapon with history (raw SQL)": lambda db, a, b: _steps(
         # Unlink the coach thread first, so only the logged entries can refuse the delete.

@@ -9,7 +9,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -27,6 +27,7 @@ from aimtrack.core.model import (
     EntrySpec,
     MessageRole,
     ProfileSpec,
+    ReminderKind,
     SessionSpec,
     WeaponSpec,
 )
@@ -37,6 +38,7 @@ from aimtrack.storage.repos import (
     CoachRepo,
     ConversationRepo,
     ProfileRepo,
+    ReminderLog,
     SessionRepo,
     UserScopedRepo,
     WeaponRepo,
@@ -92,6 +94,7 @@ async def _all_raise(*calls: Awaitable[Any]) -> None:
 
 
 AUDIT = AIAudit(status=AIStatus.FAILED, error="B overwrote")
+EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
 CASES = [
     # weapons
@@ -264,6 +267,34 @@ CASES = [
         "update",
         lambda r, a, b: r.update(ProfileSpec(display_name="B renamed")),
         lambda result, a, b: result.user_id == b.user_id,
+    ),
+    Case(
+        ProfileRepo,
+        "set_reminders",
+        lambda r, a, b: r.set_reminders(on=True),
+        lambda result, a, b: result.user_id == b.user_id and result.reminders,
+    ),
+    # reminders on record: B's own, under A's keys too, never A's
+    Case(
+        ReminderLog,
+        "record",
+        lambda r, a, b: _collect(
+            r.record(ReminderKind.LICENCE, f"{a.marker}-2026-11-20", at=EPOCH),
+            r.record(ReminderKind.DRAFT, f"{a.marker}-draft", at=EPOCH),
+        ),
+        lambda result, a, b: result == [True, True],  # A's records do not count for B
+    ),
+    Case(
+        ReminderLog,
+        "since",
+        lambda r, a, b: r.since(EPOCH),
+        lambda result, a, b: {s.key for s in result} == {"b-data-2026-11-20", "b-data-draft"},
+    ),
+    Case(
+        ReminderLog,
+        "among",
+        lambda r, a, b: r.among(ReminderKind.DRAFT, [f"{a.marker}-draft", f"{b.marker}-draft"]),
+        lambda result, a, b: [s.key for s in result] == ["b-data-draft"],
     ),
 ]
 

@@ -20,6 +20,9 @@ from aimtrack.core.model import (
     ConversationState,
     EntrySpec,
     MessageRole,
+    ProfileSpec,
+    Recipient,
+    ReminderKind,
     SessionSpec,
     SessionStatus,
     ShootingSession,
@@ -32,6 +35,7 @@ from aimtrack.storage.repos import (
     CoachRepo,
     ConversationRepo,
     ProfileRepo,
+    ReminderLog,
     SessionRepo,
     UpdateLog,
     UserDirectory,
@@ -682,3 +686,66 @@ async def test_forged_page_numbers_and_update_ids_are_handled(db: Database) -> N
         for bad in (2**63, -1):
             with pytest.raises(InvalidInput, match="update_id"):
                 await UpdateLog(session).claim("telegram", bad)
+
+
+async def test_reminders_are_off_and_switched_apart_from_the_profile(db: Database) -> None:
+    uid = await _user(db)
+    async with db.transaction() as session:
+        profiles = ProfileRepo(session, uid)
+        assert (await profiles.get()).reminders is False
+        assert (await profiles.set_reminders(on=True)).reminders is True
+        saved = await profiles.update(ProfileSpec(display_name="Anna", club="SV De Roos"))
+        assert saved.reminders is True  # saving the profile's fields leaves them on
+    async with db.transaction(read_only=True) as session:
+        assert (await ProfileRepo(session, uid).get()).reminders is True
+    async with db.transaction() as session:
+        assert (await ProfileRepo(session, uid).set_reminders(on=False)).reminders is False
+
+
+async def test_the_users_with_reminders_and_their_identities(db: Database) -> None:
+    anna, bob, carla = await _user(db, 1), await _user(db, 2), await _user(db, 3)
+    async with db.transaction() as session:
+        await ProfileRepo(session, anna).set_reminders(on=True)
+        await ProfileRepo(session, carla).set_reminders(on=True)
+        await UserDirectory(session).deny_telegram(3)
+    async with db.transaction(read_only=True) as session:
+        found = await UserDirectory(session).with_reminders()
+    assert found == [
+        Recipient(anna, is_allowed=True, identities=(("telegram", "1"),)),
+        Recipient(carla, is_allowed=False, identities=(("telegram", "3"),)),
+    ]
+    assert bob not in {r.user_id for r in found}
+
+
+async def test_a_reminder_is_on_record_once(db: Database) -> None:
+    uid = await _user(db)
+    at = datetime(2026, 12, 1, 12, tzinfo=UTC)
+    async with db.transaction() as session:
+        log = ReminderLog(session, uid)
+        assert await log.record(ReminderKind.LICENCE, "2026-12-01", at=at) is True
+        assert await log.record(ReminderKind.LICENCE, "2026-12-01", at=at) is False
+        assert await log.record(ReminderKind.DRAFT, "2026-12-01", at=at) is True  # another kind
+        assert await log.record(ReminderKind.DRAFT, "7@1", at=at - timedelta(days=8)) is True
+        with pytest.raises(InvalidInput):
+            await log.record(ReminderKind.DRAFT, "", at=at)
+    async with db.transaction(read_only=True) as session:
+        log = ReminderLog(session, uid)
+        assert [(r.kind, r.key) for r in await log.since(at - timedelta(days=7))] == [
+            (ReminderKind.LICENCE, "2026-12-01"),
+            (ReminderKind.DRAFT, "2026-12-01"),
+        ]
+        assert [r.key for r in await log.among(ReminderKind.DRAFT, ["7@1", "8@1"])] == ["7@1"]
+        assert await log.among(ReminderKind.DRAFT, []) == []
+        (old,) = await log.among(ReminderKind.DRAFT, ["7@1"])
+        assert old.sent_at == at - timedelta(days=8)
+
+
+async def test_two_transactions_recording_one_reminder_make_one_record(db: Database) -> None:
+    uid = await _user(db)
+    at = datetime(2026, 12, 1, 12, tzinfo=UTC)
+
+    async def record() -> bool:
+        async with db.transaction() as session:
+            return await ReminderLog(session, uid).record(ReminderKind.LICENCE, "2026-12-01", at=at)
+
+    assert sorted(await asyncio.gather(record(), record())) == [False, True]

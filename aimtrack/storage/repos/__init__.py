@@ -9,6 +9,7 @@ from aimtrack.storage.repos.coach import CoachRepo
 from aimtrack.storage.repos.conversations import ConversationRepo
 from aimtrack.storage.repos.jobs import JobQueue
 from aimtrack.storage.repos.profile import ProfileRepo
+from aimtrack.storage.repos.reminders import ReminderLog
 from aimtrack.storage.repos.sessions import SessionRepo
 from aimtrack.storage.repos.updates import UpdateLog
 from aimtrack.storage.repos.users import UserDirectory
@@ -22,6 +23,7 @@ __all__ = [
     "ConversationRepo",
     "JobQueue",
     "ProfileRepo",
+    "ReminderLog",
     "SessionRepo",
     "UpdateLog",
     "UserDirectory",

@@ -23,6 +23,14 @@ class ProfileRepo(UserScopedRepo):
         await self.db.flush()
         return to_domain(Profile, row, user_id=self.user_id)
 
+    async def set_reminders(self, *, on: bool) -> Profile:
+        """Switch reminders on or off (kept apart from :class:`ProfileSpec`, so saving the
+        profile's fields never switches them)."""
+        row = await self._row()
+        row.reminders = bool(on)
+        await self.db.flush()
+        return to_domain(Profile, row, user_id=self.user_id)
+
     async def _row(self) -> UserRow:
         row = await self.db.scalar(sa.select(UserRow).where(UserRow.id == self.user_id))
         if row is None:

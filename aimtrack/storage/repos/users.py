@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from aimtrack.core import limits
 from aimtrack.core.errors import InvalidInput
-from aimtrack.core.model import Language, UserAccount, clean_text
+from aimtrack.core.model import Language, Recipient, UserAccount, clean_text
 from aimtrack.storage.tables import IdentityRow, UserRow
 
 TELEGRAM = "telegram"
@@ -77,6 +77,25 @@ class UserDirectory:
         rows = await self.db.scalars(sa.select(UserRow).order_by(UserRow.id))
         return [await self._account(row) for row in rows]
 
+    async def with_reminders(self) -> list[Recipient]:
+        """Every user who switched reminders on, with their identities (allowed or not: the
+        caller decides, as the allowlist may also come from the settings)."""
+        query = (
+            sa.select(
+                UserRow.id, UserRow.is_allowed, IdentityRow.transport, IdentityRow.external_id
+            )
+            .outerjoin(IdentityRow, IdentityRow.user_id == UserRow.id)
+            .where(UserRow.reminders.is_(True))
+            .order_by(UserRow.id, IdentityRow.id)
+        )
+        found: dict[int, Recipient] = {}
+        for user_id, allowed, transport, external_id in await self.db.execute(query):
+            known = found.get(user_id) or Recipient(user_id, allowed, ())
+            if transport is not None:
+                known = Recipient(user_id, allowed, (*known.identities, (transport, external_id)))
+            found[user_id] = known
+        return list(found.values())
+
     async def _create(
         self, transport: str, external_id: str, *, display_name: str | None, allowed: bool
     ) -> UserRow:
@@ -86,6 +105,7 @@ class UserDirectory:
             language=self.defaults.language,
             timezone=self.defaults.timezone,
             is_allowed=allowed,
+            reminders=False,  # given, so the new row holds it without a reload
         )
         try:
             async with self.db.begin_nested():
