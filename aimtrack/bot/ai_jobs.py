@@ -111,6 +111,12 @@ class AIJobs:
     def translator(self, language: Language) -> Translator:
         return Translator(self.catalogue, language)
 
+    async def translator_for(self, user_id: int) -> Translator:
+        """The texts in the language of ``user_id``'s profile, read now."""
+        async with self.db.transaction(read_only=True) as db:
+            language = (await ProfileRepo(db, user_id).get()).language
+        return self.translator(language)
+
     def audit(self) -> AIAudit:
         """The record of a result just made: by the model, or by the statistics."""
         now = self.clock.now()

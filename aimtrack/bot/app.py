@@ -7,7 +7,7 @@ from pathlib import Path
 
 from aimtrack.ai.coach import ShooterCoach
 from aimtrack.ai.worker import JobWorker, WorkerConfig
-from aimtrack.bot import ai_messages, export_jobs
+from aimtrack.bot import ai_messages, export_jobs, stats_jobs
 from aimtrack.bot.ai_jobs import AIJobs
 from aimtrack.bot.commands import COMMANDS
 from aimtrack.bot.conversation import Access, Action, Conversation, catalogue
@@ -20,6 +20,7 @@ from aimtrack.bot.flows import (
     profile,
     session,
     sessions,
+    stats,
     weapons,
     web,
 )
@@ -49,6 +50,7 @@ def build_conversation(
         "coach": coach.CoachFlow(),
         "jobs": jobs.JobsFlow(),
         "export": export.ExportFlow(),
+        "stats": stats.StatsFlow(),
         "web": web.WebFlow(),
     }
     actions: dict[str, Action] = {
@@ -82,6 +84,8 @@ def texts() -> dict[str, tuple[str, str]]:
         jobs.TEXTS,
         export.TEXTS,
         export_jobs.TEXTS,
+        stats.TEXTS,
+        stats_jobs.TEXTS,
         web.TEXTS,
     )
 
@@ -103,7 +107,11 @@ def build_worker(
         clock=conversation.clock,
         data_dir=conversation.data_dir,
     )
-    handlers = {**jobs.handlers(), export_jobs.EXPORT: export_jobs.ExportJob(jobs)}
+    handlers = {
+        **jobs.handlers(),
+        export_jobs.EXPORT: export_jobs.ExportJob(jobs),
+        stats_jobs.CHARTS: stats_jobs.ChartsJob(jobs),
+    }
     worker = JobWorker(conversation.db, handlers, clock=conversation.clock, config=config)
     conversation.on_jobs = worker.wake
     return worker

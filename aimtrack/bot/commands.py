@@ -29,6 +29,7 @@ COMMANDS: Final = (
     CommandName("session", "sessie", "session"),
     CommandName("sessions", "sessies", "sessions"),
     CommandName("weapons", "wapens", "weapons"),
+    CommandName("stats", "statistieken", "stats"),
     CommandName("coach", "coach", "coach"),
     CommandName("export", "export", "export"),
     CommandName("profile", "profiel", "profile"),

@@ -23,13 +23,13 @@ from aimtrack.bot.ai_jobs import AIJobs
 from aimtrack.bot.ai_requests import address
 from aimtrack.bot.flow import Context
 from aimtrack.bot.flows.fields import show_date
-from aimtrack.bot.i18n import Catalogue, Translator
+from aimtrack.bot.i18n import Catalogue
 from aimtrack.bot.io import OutFile, Reply
 from aimtrack.bot.push import Activity, Address, NoRoute
 from aimtrack.core.errors import InvalidInput, NotFound
 from aimtrack.core.model import Job
 from aimtrack.exports.service import ExportFormat, ExportRequest, export_register
-from aimtrack.storage.repos import JobQueue, ProfileRepo
+from aimtrack.storage.repos import JobQueue
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +109,7 @@ class ExportJob:
         except NoRoute as missing:  # an export is not kept: nobody here could receive it
             log.warning("job %s: %s; the export is dropped", job.id, missing)
             return
-        t = await self._translator(job.user_id)
+        t = await self.jobs.translator_for(job.user_id)
         request = from_payload(job.payload)
         try:
             async with self.jobs.messengers.showing(target, Activity.UPLOADING_DOCUMENT):
@@ -132,10 +132,5 @@ class ExportJob:
     async def give_up(self, job: Job, lease: Lease, error: str) -> None:
         if job.user_id is None:
             return
-        t = await self._translator(job.user_id)
+        t = await self.jobs.translator_for(job.user_id)
         await self.jobs.send(job, lease, Reply(t("export.failed")))
-
-    async def _translator(self, user_id: int) -> Translator:
-        async with self.jobs.db.transaction(read_only=True) as db:
-            language = (await ProfileRepo(db, user_id).get()).language
-        return self.jobs.translator(language)

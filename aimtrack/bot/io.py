@@ -74,11 +74,13 @@ class OutFile:
     path: Path  # absolute
     is_photo: bool
     name: str | None = None
+    caption: str | None = None  # a line shown with the file
+    transient: bool = False  # deleted once sent: a transport that shows a path must copy it
 
 
 @dataclass(frozen=True, slots=True)
 class Reply:
-    text: str
+    text: str  # may be empty when the reply is only files
     buttons: tuple[tuple[Button, ...], ...] = ()
     files: tuple[OutFile, ...] = ()
 

@@ -32,6 +32,7 @@ class Activity(StrEnum):
 
     TYPING = "typing"
     UPLOADING_DOCUMENT = "upload_document"
+    UPLOADING_PHOTO = "upload_photo"
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,6 +39,7 @@ class Sent:
     chat_id: str
     text: str
     files: list[tuple[str, bytes]]
+    captions: list[str | None] = field(default_factory=list)  # one per file
 
 
 @dataclass
@@ -50,7 +51,7 @@ class Documents:
 
     async def push(self, chat_id: str, reply: Reply) -> str:
         files = [(f.name or f.path.name, f.path.read_bytes()) for f in reply.files]
-        self.sent.append(Sent(chat_id, reply.text, files))
+        self.sent.append(Sent(chat_id, reply.text, files, [f.caption for f in reply.files]))
         return f"m{len(self.sent)}"
 
     async def working(self, chat_id: str, activity: Activity) -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any, Final
 
+from aimtrack.ai.fallback_texts import number
 from aimtrack.bot import quick
 from aimtrack.bot.ai_requests import request_reflection
 from aimtrack.bot.flow import Context, State, StoredUpload, Turn, chunked, reply
@@ -25,19 +26,22 @@ from aimtrack.bot.flows.draft import DraftEntry
 from aimtrack.bot.flows.quick_entry import QuickEntryMixin
 from aimtrack.bot.flows.session_texts import TEXTS
 from aimtrack.bot.io import Reply
-from aimtrack.core import limits
+from aimtrack.core import insight, limits
 from aimtrack.core.errors import InvalidInput
 from aimtrack.core.model import (
     AttachmentOwner,
     SessionSpec,
     SessionStatus,
+    ShootingSession,
     WeaponSpec,
     clean_text,
 )
+from aimtrack.storage.repos.sessions import MAX_HISTORY
 
-__all__ = ["TEXTS", "SessionFlow"]
+__all__ = ["TEXTS", "SessionFlow", "achievements"]
 
 MAX_CLUBS: Final = 5
+STREAK_LOOKBACK: Final = timedelta(weeks=104)  # a streak is counted over two years at most
 
 
 class SessionFlow(QuickEntryMixin):
@@ -276,6 +280,7 @@ class SessionFlow(QuickEntryMixin):
     async def _save(self, ctx: Context, state: State) -> Turn:
         if not draft.entries(state.data):
             return await self._again(ctx, state.at("weapon"), "session.no_entries")
+        new = await _is_new(ctx, state.data)
         session, remove = await draft.save(ctx, state.data)
         await request_reflection(ctx, session.id)  # in this transaction: saved together
         lines = await draft.entry_lines(ctx, draft.from_session(session))
@@ -287,6 +292,9 @@ class SessionFlow(QuickEntryMixin):
             entries="\n".join(lines),
             photos=photos,
         )
+        achieved = await achievements(ctx, session, new=new)
+        if achieved:
+            text = "\n\n".join([text, *achieved])
         return Turn([reply(text)], None, remove_files=remove)
 
     # --- showing a step -----------------------------------------------------------------
@@ -412,3 +420,48 @@ def _back(data: dict[str, Any]) -> str:
 
 def _key(text: str | None) -> str:
     return "".join(ch for ch in (text or "").casefold() if ch.isalnum())
+
+
+async def _is_new(ctx: Context, data: dict[str, Any]) -> bool:
+    """Whether saving ``data`` adds a session for the shooter: a new one, or a "photo now"
+    draft completed; an edit of a saved session is not new."""
+    session_id = data.get("sid")
+    if not isinstance(session_id, int):
+        return True
+    return (await ctx.sessions.get(session_id)).status is SessionStatus.DRAFT
+
+
+async def achievements(ctx: Context, session: ShootingSession, *, new: bool) -> list[str]:
+    """What a just-saved session achieved, as lines for its confirmation: a personal best per
+    weapon and distance it beats, and — for a new session, the first of this week — the
+    weeks in a row the shooter has shot, once that is a streak worth saying."""
+    weapons = await ctx.weapon_index()
+    history: list[ShootingSession] = [session]
+    for weapon_id in sorted({e.weapon_id for e in session.entries}):
+        history += await ctx.sessions.history(weapon_id=weapon_id, limit=MAX_HISTORY)
+    lines = []
+    language = ctx.profile.language
+    for best in insight.personal_bests(session, history):
+        weapon = weapons.get(best.weapon_id)
+        lines.append(
+            ctx.t(
+                "session.record",
+                weapon=weapon.name if weapon else "?",
+                distance=best.distance_m,
+                per_shot=number(best.per_shot, language),
+                score=draft.format_score(best.score, language),
+                shots=best.shots,
+                before=number(best.previous_best, language),
+            )
+        )
+    today = ctx.today()
+    monday = today - timedelta(days=today.weekday())
+    if new and monday <= session.occurred_on <= today:
+        recent = await ctx.sessions.history(
+            since=monday - STREAK_LOOKBACK, until=today, limit=MAX_HISTORY
+        )
+        this_week = [s for s in recent if s.occurred_on >= monday]
+        weeks = insight.week_streak(recent, today=today)
+        if [s.id for s in this_week] == [session.id] and weeks >= insight.MIN_STREAK_WEEKS:
+            lines.append(ctx.t("session.streak", weeks=weeks))
+    return lines

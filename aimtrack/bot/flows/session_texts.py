@@ -131,6 +131,16 @@ TEXTS: Final[Catalogue] = {
         "✓ Saved: {date} · {club}\n{entries}\n📷 {photos} photo(s)\n\n"
         "Your reflection on this session will arrive shortly as a separate message.",
     ),
+    "session.record": (
+        "🏆 Persoonlijk record met {weapon} op {distance} m: {per_shot} per schot ({score} uit "
+        "{shots}); je beste was {before}.",
+        "🏆 Personal best with {weapon} at {distance} m: {per_shot} per shot ({score} from "
+        "{shots}); your best was {before}.",
+    ),
+    "session.streak": (
+        "🔥 {weeks} weken op rij geschoten. Zo houd je je verlof makkelijk op peil.",
+        "🔥 {weeks} weeks in a row. That keeps your licence days easily on track.",
+    ),
     "session.cancelled_draft": (
         "Geannuleerd. Het concept blijft bewaard; /sessie gaat verder.",
         "Cancelled. The draft is kept; /session continues it.",

@@ -117,9 +117,11 @@ class Console:
         if outcome.replies:
             self.buttons = []
         for shown in outcome.replies:
-            self._print(shown.text)
+            if shown.text or not shown.files:
+                self._print(shown.text)
             for attached in shown.files:
-                self._print(f"📎 {self._keep(attached)}")
+                caption = f" {attached.caption}" if attached.caption else ""
+                self._print(f"📎 {self._keep(attached)}{caption}")
             if shown.buttons:
                 self.buttons = [button for row in shown.buttons for button in row]
                 numbered = (f"[{i}] {b.label}" for i, b in enumerate(self.buttons, start=1))
@@ -140,9 +142,9 @@ class Console:
         """The console shows nothing while a job works."""
 
     def _keep(self, attached: OutFile) -> Path:
-        """A document is copied to the downloads folder (a job deletes its own copy once it
-        is sent); photos stay where they are stored."""
-        if attached.is_photo or self.downloads is None:
+        """A document, or a file deleted once sent (a chart), is copied to the downloads
+        folder; stored photos stay where they are."""
+        if (attached.is_photo and not attached.transient) or self.downloads is None:
             return attached.path
         self.downloads.mkdir(mode=0o700, parents=True, exist_ok=True)
         target = self.downloads / Path(attached.name or attached.path.name).name

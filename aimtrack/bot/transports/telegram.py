@@ -72,6 +72,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_TEXT: Final = int(MessageLimit.MAX_TEXT_LENGTH)  # 4096
+MAX_CAPTION: Final = int(MessageLimit.CAPTION_LENGTH)  # 1024
 MAX_NOTICE: Final = 200  # answerCallbackQuery text
 WEBHOOK_PATH: Final = "telegram"  # POST /telegram on the web page
 ALLOWED_UPDATES: Final = ["message", "callback_query"]
@@ -208,8 +209,9 @@ class TelegramPusher:
 
 async def send_reply(bot: Bot, chat_id: int, shown: Reply) -> Message:
     """Send one reply: its text (split to fit, buttons on the last part), then its files.
-    Returns the message that carries the text's last part."""
-    parts = split_text(shown.text)
+    A reply of files only has no text message. Returns the message that carries the text's
+    last part, or the last file's."""
+    parts = split_text(shown.text) if shown.text or not shown.files else []
     markup = None
     if shown.buttons:
         markup = InlineKeyboardMarkup(
@@ -229,11 +231,15 @@ async def send_reply(bot: Bot, chat_id: int, shown: Reply) -> Message:
         )
     for attached in shown.files:
         content = await asyncio.to_thread(attached.path.read_bytes)
+        caption = attached.caption[:MAX_CAPTION] if attached.caption else None
         if attached.is_photo:
-            await bot.send_photo(chat_id, content)
+            sent = await bot.send_photo(chat_id, content, caption=caption)
         else:
-            await bot.send_document(chat_id, content, filename=attached.name or attached.path.name)
-    assert last is not None  # noqa: S101 -- split_text always gives at least one part
+            sent = await bot.send_document(
+                chat_id, content, filename=attached.name or attached.path.name, caption=caption
+            )
+        last = last if parts else sent
+    assert last is not None  # noqa: S101 -- a text part or a file is always sent
     return last
 
 
