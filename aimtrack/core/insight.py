@@ -95,8 +95,13 @@ def score_points(
 
 
 def average_window(points: int) -> int:
-    """The moving average's width: five results once there are ten, else three."""
-    return 5 if points >= 10 else 3
+    """The moving average's width, growing with the series so that years of results still
+    show a line rather than noise: 3 results below ten, 5 below a hundred, 10 below three
+    hundred, then 20."""
+    for below, window in ((10, 3), (100, 5), (300, 10)):
+        if points < below:
+            return window
+    return 20
 
 
 def moving_average(values: Sequence[Decimal], window: int) -> list[Decimal | None]:

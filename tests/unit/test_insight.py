@@ -86,7 +86,18 @@ def test_score_points_within_since_and_until(
 
 @pytest.mark.parametrize(
     ("points", "window"),
-    [(0, 3), (1, 3), (9, 3), (10, 5), (11, 5), (500, 5)],
+    [
+        (0, 3),
+        (1, 3),
+        (9, 3),
+        (10, 5),
+        (11, 5),
+        (99, 5),
+        (100, 10),
+        (299, 10),
+        (300, 20),
+        (5000, 20),
+    ],
 )
 def test_average_window(points: int, window: int) -> None:
     assert average_window(points) == window
