@@ -11,9 +11,12 @@ skipped: only the latest selection is worth the picture.
 from __future__ import annotations
 
 import asyncio
+import functools
+import gc
 import logging
 import tempfile
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
@@ -203,7 +206,19 @@ def render(drawings: Sequence[Drawing], language: Language) -> list[bytes]:
             rendered.append(charts.rounds_chart(**data, language=language))
         else:
             rendered.append(charts.licence_chart(**data, language=language))
+    # A figure is a web of reference cycles that only the cyclic collector frees: collecting
+    # now keeps the process at about 76 MiB after the first charts instead of letting it
+    # settle near 135 MiB (bench/README.md). It costs some 20 ms, in this thread.
+    gc.collect()
     return rendered
+
+
+@functools.cache
+def _drawing_thread() -> ThreadPoolExecutor:
+    """The one thread that draws. matplotlib caches fonts per thread, and drawing holds the
+    GIL most of the time, so more threads would cost memory without drawing any faster
+    (bench/README.md); requests wait for each other at about 0.1 s a chart."""
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="aimtrack-charts")
 
 
 class ChartsJob:
@@ -232,7 +247,8 @@ class ChartsJob:
         if not planned:
             return
         async with self.jobs.messengers.showing(target, Activity.UPLOADING_PHOTO):
-            images = await asyncio.to_thread(render, planned, language)
+            loop = asyncio.get_running_loop()
+            images = await loop.run_in_executor(_drawing_thread(), render, planned, language)
         folder = self.jobs.data_dir / "tmp"  # private, like the data folder; emptied at once
         await asyncio.to_thread(folder.mkdir, mode=0o700, parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=folder) as scratch:
