@@ -114,8 +114,8 @@ class Console:
     def show(self, outcome: Outcome) -> None:
         if outcome.notice:
             self._print(f"({outcome.notice})")
-        if outcome.replies:
-            self.buttons = []
+        if any(shown.text for shown in outcome.replies):
+            self.buttons = []  # a message of files only (charts) leaves the buttons above it
         for shown in outcome.replies:
             if shown.text or not shown.files:
                 self._print(shown.text)
