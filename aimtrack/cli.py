@@ -26,7 +26,8 @@ from aimtrack.ai.worker import WorkerConfig
 from aimtrack.bot.app import build_conversation, build_worker
 from aimtrack.bot.conversation import Access, Conversation
 from aimtrack.bot.flows.fields import parse_date
-from aimtrack.bot.push import Messengers
+from aimtrack.bot.push import Address, Messengers
+from aimtrack.bot.reminders import Reachable, ReminderScan, running_transports
 from aimtrack.bot.transports.console import Console
 from aimtrack.config import ConfigError, Settings, is_telegram_id, load_settings
 from aimtrack.core.clock import SystemClock
@@ -297,6 +298,7 @@ async def cmd_run(settings: Settings, args: argparse.Namespace, out: TextIO) -> 
             status=telegram,
             webhook=webhook,
             on_ready=web.start,  # once the Bot API answered, before the webhook is set
+            reminders=_reminders(conversation, running_transports(messengers)),
         )
     finally:
         await web.stop()
@@ -366,11 +368,20 @@ async def cmd_chat(settings: Settings, args: argparse.Namespace, out: TextIO) ->
         queue = asyncio.create_task(
             worker.run(poll=timedelta(seconds=settings.job_poll_s), stop=stop)
         )
+        # The console reaches only the user at this terminal.
+        here = Address(CONSOLE, console.sender.chat_id)
+        reminders = _reminders(conversation, lambda target: target == here)
+        reminding = asyncio.create_task(
+            reminders.run_every(
+                timedelta(seconds=settings.reminder_scan_s), stop=stop, wake=worker.wake
+            )
+        )
         try:
             status = await console.run(sys.stdin)
             await worker.safe_tick()  # what the last input queued starts before we leave
         finally:
             stop.set()
+            await reminding
             await queue
         return status
     finally:
@@ -390,6 +401,12 @@ def _conversation(settings: Settings, db: Database) -> Conversation:
         ),
         job_attempts=settings.ai_max_attempts,
         web_links=_web_links(settings),
+    )
+
+
+def _reminders(conversation: Conversation, reachable: Reachable) -> ReminderScan:
+    return ReminderScan(
+        conversation.db, clock=conversation.clock, access=conversation.access, reachable=reachable
     )
 
 

@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     job_lease_s: float = Field(default=120.0, ge=1, le=86400)
     job_backoff_base_s: float = Field(default=10.0, ge=0, le=3600)
     job_backoff_max_s: float = Field(default=600.0, ge=0, le=86400)
+    # How often the reminders are checked. At most an hour, so the 10 daytime hours hold
+    # several scans whatever the phase; nothing is lost between scans (the rules read the log).
+    reminder_scan_s: float = Field(default=900.0, gt=0, le=3600)
 
     # Web page and links
     web_host: str = "127.0.0.1"

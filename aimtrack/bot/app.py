@@ -7,7 +7,7 @@ from pathlib import Path
 
 from aimtrack.ai.coach import ShooterCoach
 from aimtrack.ai.worker import JobWorker, WorkerConfig
-from aimtrack.bot import ai_messages, export_jobs, stats_jobs
+from aimtrack.bot import ai_messages, export_jobs, reminders, stats_jobs
 from aimtrack.bot.ai_jobs import AIJobs
 from aimtrack.bot.commands import COMMANDS
 from aimtrack.bot.conversation import Access, Action, Conversation, catalogue
@@ -57,6 +57,7 @@ def build_conversation(
         "r": ai_messages.regenerate_reflection,
         "t": ai_messages.regenerate_insight,
         "c": coach.ask_about_session,
+        reminders.STOP: reminders.stop_reminders,
     }
     return Conversation(
         db,
@@ -84,6 +85,7 @@ def texts() -> dict[str, tuple[str, str]]:
         jobs.TEXTS,
         export.TEXTS,
         export_jobs.TEXTS,
+        reminders.TEXTS,
         stats.TEXTS,
         stats_jobs.TEXTS,
         web.TEXTS,
@@ -110,6 +112,7 @@ def build_worker(
     handlers = {
         **jobs.handlers(),
         export_jobs.EXPORT: export_jobs.ExportJob(jobs),
+        reminders.REMINDER: reminders.ReminderJob(jobs),
         stats_jobs.CHARTS: stats_jobs.ChartsJob(jobs),
     }
     worker = JobWorker(conversation.db, handlers, clock=conversation.clock, config=config)

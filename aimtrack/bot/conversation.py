@@ -146,6 +146,14 @@ class Access:
     telegram_ids: frozenset[int] = frozenset()
     console: bool = True  # whoever runs `aimtrack chat` on the machine owns the data
 
+    def grants(self, transport: str, external_id: str) -> bool:
+        """Whether this identity may talk to AimTrack whatever the database says."""
+        if transport == CONSOLE:
+            return self.console
+        if transport == TELEGRAM and external_id.isascii() and external_id.isdecimal():
+            return int(external_id) in self.telegram_ids
+        return False
+
 
 class Conversation:
     def __init__(
@@ -227,11 +235,7 @@ class Conversation:
             return await ProfileRepo(db, found.user_id).get()
 
     def _granted(self, sender: Sender) -> bool:
-        if sender.transport == CONSOLE:
-            return self.access.console
-        if sender.transport == TELEGRAM and sender.external_id.isdecimal():
-            return int(sender.external_id) in self.access.telegram_ids
-        return False
+        return self.access.grants(sender.transport, sender.external_id)
 
     async def _receive(self, user_id: int, upload: Upload, t: Translator) -> StoredUpload | Reply:
         limit = files.MAX_PHOTO_BYTES

@@ -156,6 +156,8 @@ def test_malformed_allowed_users_are_refused(monkeypatch: pytest.MonkeyPatch, va
         ("AIMTRACK_TELEGRAM_BASE_URL", "not a url"),
         ("AIMTRACK_WEBHOOK_URL", "ftp://example.org/hook"),
         ("AIMTRACK_AI_VISION", "maybe"),
+        ("AIMTRACK_REMINDER_SCAN_S", "0"),
+        ("AIMTRACK_REMINDER_SCAN_S", "3601"),  # a scan an hour at least, in a 10-hour window
     ],
 )
 def test_malformed_setting_gives_one_line_naming_the_variable(
@@ -194,6 +196,8 @@ def test_several_malformed_settings_are_all_named_on_one_line(
         ("AIMTRACK_AI_TIMEOUT_S", "2.5", "ai_timeout_s", 2.5),
         ("AIMTRACK_AI_VISION", "true", "ai_vision", True),
         ("AIMTRACK_AI_VISION", "0", "ai_vision", False),
+        ("AIMTRACK_REMINDER_SCAN_S", "60", "reminder_scan_s", 60.0),
+        ("AIMTRACK_REMINDER_SCAN_S", "3600", "reminder_scan_s", 3600.0),
     ],
 )
 def test_well_formed_setting_is_read(

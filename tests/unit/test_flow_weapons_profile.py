@@ -632,9 +632,10 @@ async def test_the_profile_shows_every_field(chat: Chat) -> None:
         "Verlof geldig tot: —",
         "Taal: Nederlands",
         "Tijdzone: Europe/Amsterdam",
+        "Herinneringen: uit",
     ):
         assert line in chat.text
-    assert len(labels(chat.out)) == 8  # seven fields and "Klaar"
+    assert len(labels(chat.out)) == 9  # seven fields, reminders and "Klaar"
 
 
 async def test_set_the_knsa_number_and_club(chat: Chat) -> None:
@@ -714,6 +715,56 @@ async def test_a_forged_language_changes_nothing(chat: Chat) -> None:
     await chat.press_data(f"{chat.seq}:l:de")
     assert "In welke taal" in chat.text
     assert (await chat.profile()).language is Language.NL
+
+
+async def test_reminders_are_off_until_switched_on_after_the_explanation(chat: Chat) -> None:
+    await chat.command("profiel")
+    assert (await chat.profile()).reminders is False
+    await chat.press("Herinneringen")
+    for said in (
+        "Herinneringen (nu: uit)",
+        "hooguit één keer per week",
+        "binnen 4 maanden verloopt en je nog geen 18 schietdagen hebt",
+        "achterloopt met wedstrijden (3 KNSA of 5 club)",
+        "een concept (foto nu, details later) een dag open staat",
+        "Alleen tussen 10:00 en 20:00 in je eigen tijdzone (Europe/Amsterdam)",
+    ):
+        assert said in chat.text
+    assert labels(chat.out) == ["🔔 Aan", "🔕 Uit", "↩️ Terug"]
+    await chat.press("Aan")
+    assert "✅ Herinneringen staan aan." in chat.text
+    assert "Herinneringen: aan" in chat.text
+    assert (await chat.profile()).reminders is True
+
+    await chat.press("Naam")  # saving a field keeps them as they are
+    await chat.say("Anna de Vries")
+    assert (await chat.profile()).reminders is True
+    await chat.press("Herinneringen")
+    assert "Herinneringen (nu: aan)" in chat.text
+    await chat.press("Uit")
+    assert "✅ Herinneringen staan uit." in chat.text
+    assert (await chat.profile()).reminders is False
+
+
+async def test_reminders_explained_in_english(chat: Chat) -> None:
+    await chat.set_language(Language.EN)
+    await chat.command("profile")
+    assert "Reminders: off" in chat.text
+    await chat.press("Reminders")
+    assert "at most once a week" in chat.text
+    assert "Only between 10:00 and 20:00 in your own time zone" in chat.text
+    await chat.press("On")
+    assert "✅ Reminders are on." in chat.text
+
+
+async def test_a_forged_reminder_switch_changes_nothing(chat: Chat) -> None:
+    await chat.command("profiel")
+    await chat.press_data(f"{chat.seq}:r:on")  # not from the reminders step
+    assert (await chat.profile()).reminders is False
+    await chat.press("Herinneringen")
+    await chat.press_data(f"{chat.seq}:r:maybe")
+    assert "Herinneringen (nu: uit)" in chat.text
+    assert (await chat.profile()).reminders is False
 
 
 async def test_an_old_profile_button_is_expired(chat: Chat) -> None:

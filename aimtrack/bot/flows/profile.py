@@ -9,6 +9,8 @@ Steps (``State.step``; ``data["field"]`` is the field being edited):
   value asks again with the reason.
 - ``lang`` (``l:nl`` / ``l:en``; ``view`` goes back): the reply to the choice is already in
   the new language.
+- ``rem`` (``r:on`` / ``r:off``; ``view`` goes back): reminders, explained, switched on or off
+  (off by default; see :mod:`aimtrack.core.reminders`).
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ from zoneinfo import available_timezones
 from aimtrack.bot.flow import Context, State, StoredUpload, Turn, chunked, reply
 from aimtrack.bot.flows.fields import CLEAR, parse_date, problem, shown
 from aimtrack.bot.i18n import Catalogue, Translator
+from aimtrack.core import reminders
 from aimtrack.core.errors import InvalidInput
+from aimtrack.core.licence import REQUIRED_CLUB, REQUIRED_DAYS, REQUIRED_KNSA
 from aimtrack.core.model import Language, Profile, ProfileSpec
 
 # Short codes on buttons → ProfileSpec fields, in the order they are shown.
@@ -44,12 +48,18 @@ TEXTS: Final[Catalogue] = {
     "profile.f.expiry": ("Verlof geldig tot", "Licence valid until"),
     "profile.f.tz": ("Tijdzone", "Time zone"),
     "profile.f.lang": ("Taal", "Language"),
+    "profile.f.rem": ("Herinneringen", "Reminders"),
+    "profile.rem.on": ("aan", "on"),
+    "profile.rem.off": ("uit", "off"),
     "profile.expired": ("{date} (verlopen!)", "{date} (expired!)"),
     "profile.lang.nl": ("Nederlands", "Nederlands"),
     "profile.lang.en": ("English", "English"),
     "profile.btn.edit": ("✏️ {field}", "✏️ {field}"),
     "profile.btn.back": ("↩️ Terug", "↩️ Back"),
     "profile.btn.done": ("✔️ Klaar", "✔️ Done"),
+    "profile.btn.rem": ("🔔 Herinneringen", "🔔 Reminders"),
+    "profile.btn.rem_on": ("🔔 Aan", "🔔 On"),
+    "profile.btn.rem_off": ("🔕 Uit", "🔕 Off"),
     "profile.ask.edit": (
         "{field} (nu: {current}). Typ de nieuwe waarde; met '-' maak je het leeg.",
         "{field} (now: {current}). Type the new value; '-' clears it.",
@@ -69,8 +79,22 @@ TEXTS: Final[Catalogue] = {
         "Which time zone do you shoot in? (now: {current}) Type for example Europe/Amsterdam.",
     ),
     "profile.ask.lang": ("In welke taal zal ik schrijven?", "Which language should I write in?"),
+    "profile.ask.rem": (
+        "Herinneringen (nu: {current}). Staan ze aan, dan krijg je hooguit één keer per week "
+        "een bericht als je verlof binnen {months} maanden verloopt en je nog geen {days} "
+        "schietdagen hebt, of als je dit jaar achterloopt met wedstrijden ({knsa} KNSA of "
+        "{club} club); en één keer als een concept (foto nu, details later) een dag open "
+        "staat. Alleen tussen {start} en {end} in je eigen tijdzone ({zone}).",
+        "Reminders (now: {current}). When they are on, you get a message at most once a week "
+        "when your licence expires within {months} months and you have fewer than {days} "
+        "shooting days, or when you are behind with this year's matches ({knsa} KNSA or "
+        "{club} club); and once when a draft (photo now, details later) has been open for a "
+        "day. Only between {start} and {end} in your own time zone ({zone}).",
+    ),
     "profile.saved": ("✅ Opgeslagen.", "✅ Saved."),
     "profile.lang_set": ("✅ Ik schrijf nu in het Nederlands.", "✅ I'll write in English now."),
+    "profile.rem_set.on": ("✅ Herinneringen staan aan.", "✅ Reminders are on."),
+    "profile.rem_set.off": ("✅ Herinneringen staan uit.", "✅ Reminders are off."),
     "profile.err.date": (
         "Dat is geen datum die ik herken. Typ bijvoorbeeld 31-12-2027 of 2027-12-31.",
         "That is not a date I recognise. Type for example 31-12-2027 or 2027-12-31.",
@@ -137,12 +161,14 @@ class ProfileFlow:
 
     async def on_press(self, ctx: Context, state: State, action: str) -> Turn:
         verb, _, arg = action.partition(":")
-        if verb == "e" and arg in FIELDS and state.step == "show":
-            return await self._show(ctx, State(self.name, "edit", {"field": arg}))
-        if verb == "lang" and state.step == "show":
-            return await self._show(ctx, State(self.name, "lang"))
+        if state.step == "show" and (verb in {"lang", "rem"} or (verb == "e" and arg in FIELDS)):
+            data = {"field": arg} if verb == "e" else {}
+            return await self._show(ctx, State(self.name, "edit" if verb == "e" else verb, data))
         if verb == "l" and state.step == "lang":
             return await self._set_language(ctx, arg)
+        if verb == "r" and state.step == "rem" and arg in {"on", "off"}:
+            await ctx.profiles.set_reminders(on=arg == "on")
+            return await self._overview(ctx, ctx.t, ctx.t(f"profile.rem_set.{arg}"))
         if verb == "view":
             return await self._overview(ctx, ctx.t)
         if verb == "done" and state.step == "show":
@@ -193,6 +219,13 @@ class ProfileFlow:
                 ctx.button(t(f"profile.lang.{lang.value}"), f"l:{lang.value}") for lang in Language
             ]
             text, rows = t("profile.ask.lang"), [choices, back]
+        elif state.step == "rem":
+            profile = await ctx.profiles.get()
+            switch = [
+                ctx.button(t("profile.btn.rem_on"), "r:on"),
+                ctx.button(t("profile.btn.rem_off"), "r:off"),
+            ]
+            text, rows = self._explain_reminders(t, profile), [switch, back]
         elif state.step == "edit" and str(state.data.get("field")) in FIELDS:
             profile = await ctx.profiles.get()
             text, rows = self._ask(t, profile, str(state.data["field"])), [back]
@@ -207,10 +240,26 @@ class ProfileFlow:
             return t(f"profile.ask.{code}", current=current)
         return t("profile.ask.edit", field=t(f"profile.f.{code}"), current=current)
 
+    @staticmethod
+    def _explain_reminders(t: Translator, profile: Profile) -> str:
+        return t(
+            "profile.ask.rem",
+            current=t(f"profile.rem.{'on' if profile.reminders else 'off'}"),
+            months=reminders.AHEAD_MONTHS,
+            days=REQUIRED_DAYS,
+            knsa=REQUIRED_KNSA,
+            club=REQUIRED_CLUB,
+            start=f"{reminders.DAY_STARTS:%H:%M}",
+            end=f"{reminders.DAY_ENDS:%H:%M}",
+            zone=profile.timezone,
+        )
+
     async def _overview(self, ctx: Context, t: Translator, *notes: str) -> Turn:
         profile = await ctx.profiles.get()
         lines = [t("profile.title")]
         lines.extend(self._line(t, profile, code, ctx.today()) for code in _SHOWN)
+        switched = t(f"profile.rem.{'on' if profile.reminders else 'off'}")
+        lines.append(f"{t('profile.f.rem')}: {switched}")
         buttons = [
             ctx.button(
                 t("profile.btn.edit", field=t(f"profile.f.{code}")),
@@ -218,6 +267,7 @@ class ProfileFlow:
             )
             for code in _SHOWN
         ]
+        buttons.append(ctx.button(t("profile.btn.rem"), "rem"))
         text = "\n\n".join([*notes, "\n".join(lines)])
         done = [ctx.button(t("profile.btn.done"), "done")]
         return Turn([reply(text, *chunked(buttons, 2), done)], State(self.name, "show"))

@@ -65,6 +65,7 @@ if TYPE_CHECKING:
     from aimtrack.ai.worker import JobWorker
     from aimtrack.bot.conversation import Conversation
     from aimtrack.bot.push import Activity, Messengers
+    from aimtrack.bot.reminders import ReminderScan
     from aimtrack.config import Settings
     from aimtrack.web.app import Webhook
     from aimtrack.web.health import TelegramStatus
@@ -76,6 +77,7 @@ MAX_CAPTION: Final = int(MessageLimit.CAPTION_LENGTH)  # 1024
 MAX_NOTICE: Final = 200  # answerCallbackQuery text
 WEBHOOK_PATH: Final = "telegram"  # POST /telegram on the web page
 ALLOWED_UPDATES: Final = ["message", "callback_query"]
+FIRST_REMINDER_SCAN_S: Final = 10.0  # after start: the bot is up, the worker has ticked
 
 
 class TransportError(AimTrackError):
@@ -344,11 +346,13 @@ async def run_telegram(
     status: TelegramStatus | None = None,
     webhook: Webhook | None = None,
     on_ready: Callable[[], Awaitable[object]] | None = None,
+    reminders: ReminderScan | None = None,
 ) -> None:
     """Run until SIGINT or SIGTERM: polling, or a webhook when one is configured (its updates
     arrive through ``webhook``, the web page's ``POST /telegram``); the job worker ticks from
-    PTB's JobQueue and pushes its results through this bot. ``on_ready`` runs once the Bot API
-    answered, before any update can arrive: ``aimtrack run`` starts the web page there."""
+    PTB's JobQueue and pushes its results through this bot, and ``reminders`` scans from it
+    every ``AIMTRACK_REMINDER_SCAN_S``. ``on_ready`` runs once the Bot API answered, before
+    any update can arrive: ``aimtrack run`` starts the web page there."""
     assert settings.telegram_token is not None  # noqa: S101 -- the CLI checked
     if settings.webhook_url is not None:
         if settings.secret_key is None:
@@ -379,6 +383,13 @@ async def run_telegram(
         messengers.register(TELEGRAM, TelegramPusher(application.bot))
         tick = schedule_worker(application, worker, poll_s=settings.job_poll_s)
         conversation.on_jobs = lambda: _tick_now(application, tick)
+        if reminders is not None:
+            schedule_reminders(
+                application,
+                reminders,
+                every_s=settings.reminder_scan_s,
+                wake=lambda: _tick_now(application, tick),
+            )
         if on_ready is not None:
             await on_ready()
         updater = application.updater
@@ -420,6 +431,27 @@ def schedule_worker(
 
     job_queue.run_repeating(tick, interval=poll_s, first=0.1, name="aimtrack-jobs")
     return tick
+
+
+def schedule_reminders(
+    application: Application[Any, Any, Any, Any, Any, Any],
+    scan: ReminderScan,
+    *,
+    every_s: float,
+    wake: Callable[[], None],
+) -> None:
+    """Run the reminder scan from PTB's JobQueue, first shortly after start, then every
+    ``every_s``; ``wake`` the worker when it queued something. The schedule holds no state:
+    each run reads what is due from the database, so a restart recreates it as it was."""
+    job_queue = application.job_queue
+    assert job_queue is not None  # noqa: S101 -- the job-queue extra is a dependency
+
+    async def remind(_context: CallbackContext[Any, Any, Any, Any]) -> None:
+        if await scan.safe_run():
+            wake()
+
+    first = min(every_s, FIRST_REMINDER_SCAN_S)
+    job_queue.run_repeating(remind, interval=every_s, first=first, name="aimtrack-reminders")
 
 
 def _tick_now(application: Application[Any, Any, Any, Any, Any, Any], tick: Tick) -> None:
