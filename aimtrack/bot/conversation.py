@@ -65,7 +65,10 @@ TEXTS: Final[Catalogue] = {
     "cmd.session": ("sessie loggen (stap voor stap)", "log a session (step by step)"),
     "cmd.sessions": ("je sessies bekijken, wijzigen, verwijderen", "view, edit, delete sessions"),
     "cmd.weapons": ("je wapens beheren", "manage your weapons"),
-    "cmd.profile": ("naam, KNSA, vereniging, verlof, taal", "name, KNSA, club, licence, language"),
+    "cmd.profile": (
+        "naam, KNSA, vereniging, verlof, taal, herinneringen",
+        "name, KNSA, club, licence, language, reminders",
+    ),
     "cmd.cancel": ("stoppen met wat je aan het doen bent", "stop what you are doing"),
     "cmd.help": ("deze uitleg", "this help"),
     "unknown_command": (
