@@ -249,7 +249,7 @@ class ReminderScan:
             drafts = [rules.draft_key(s) for s in history if s.status is SessionStatus.DRAFT]
             sent = ReminderLog(db, user_id)
             earlier = [
-                *await sent.since(now - rules.WEEK),
+                *await sent.since(now - rules.LOOKBACK),
                 *await sent.among(ReminderKind.DRAFT, drafts),
             ]
             due = rules.due_reminders(profile, history, earlier, now=now)

@@ -6,12 +6,13 @@ quiet. ``now`` is an aware UTC instant; zoneinfo turns it into local time, so a 
 from summer time moves the window with the clock on the wall.
 
 - **Licence** (one message, at most once a week; :data:`WEEK` is measured between instants,
-  not local dates): the licence expires within :data:`AHEAD_MONTHS` calendar months (today
-  up to and including the same day four months on) while the rolling 12 months hold fewer
-  than 18 shooting days; or the year's competitions are behind: neither 3 KNSA nor 5 club
-  matches are met and both counts are below the pro-rata pace of the year (the required number
-  times the share of the year gone by, rounded down), so January never nags. When both apply, one
-  message says both. Counting is :func:`aimtrack.core.licence.licence_progress`'s.
+  not local dates): the licence expires within :data:`AHEAD_MONTHS` calendar months (today up
+  to and including the same day four months on) while the rolling 12 months hold fewer than
+  18 shooting days; or the year's competitions are behind: neither 3 KNSA nor 5 club matches
+  are met and both counts are below the pro-rata pace of the year (the required number times
+  the share of the year gone by, rounded down), so January never nags. When both apply, one
+  message says both. When only the competitions are behind, it comes at most every
+  :data:`MATCHES_EVERY`. Counting is :func:`aimtrack.core.licence.licence_progress`'s.
 - **Draft**: a "photo now, details later" draft open for :data:`DRAFT_AFTER`, reminded once
   per draft (not subject to the week limit, but only in the daytime window).
 """
@@ -37,6 +38,10 @@ from aimtrack.core.model import (
 DAY_STARTS: Final = time(10)  # the first local time a reminder may arrive
 DAY_ENDS: Final = time(20)  # from here until DAY_STARTS the next day is quiet
 WEEK: Final = timedelta(days=7)
+# Behind on matches alone is a slow worry (the year has months left): every four weeks is
+# in time without nagging someone who rarely competes thirty times a year.
+MATCHES_EVERY: Final = timedelta(weeks=4)
+LOOKBACK: Final = max(WEEK, MATCHES_EVERY)  # how far back the rules look at reminders sent
 AHEAD_MONTHS: Final = 4
 DRAFT_AFTER: Final = timedelta(hours=24)
 
@@ -194,10 +199,11 @@ def due_reminders(
     records = list(sent)
     due: list[Reminder] = []
     last = max((r.sent_at for r in records if r.kind is ReminderKind.LICENCE), default=None)
-    if last is None or now - last >= WEEK:
-        weekly = licence_reminder(profile, history, now=now)
-        if weekly is not None:
-            due.append(weekly)
+    found = licence_reminder(profile, history, now=now)
+    if found is not None:
+        gap = WEEK if found.licence is not None else MATCHES_EVERY
+        if last is None or now - last >= gap:
+            due.append(found)
     reminded = {r.key for r in records if r.kind is ReminderKind.DRAFT}
     due.extend(d for d in draft_reminders(history, now=now) if d.key not in reminded)
     return due

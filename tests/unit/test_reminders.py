@@ -318,6 +318,30 @@ def test_last_years_matches_do_not_count() -> None:
     assert due(profile(), at(today, 12), last_year)
 
 
+def test_behind_on_matches_alone_is_said_every_four_weeks() -> None:
+    today = date(2026, 10, 1)
+    sent = [licence_sent(at(today, 12))]
+    history = matches(today, club=1)
+    for days in (7, 14, 27):  # a week on is not enough for matches alone
+        assert due(profile(), at(today + timedelta(days=days), 12), history, sent) == []
+    four_weeks = at(today, 12) + timedelta(weeks=4)  # 11:00 on the wall: summer time ended
+    assert due(profile(), four_weeks - timedelta(minutes=1), history, sent) == []
+    (again,) = due(profile(), four_weeks, history, sent)
+    assert isinstance(again, rules.LicenceReminder)
+    assert again.licence is None
+
+
+def test_a_licence_at_risk_is_said_weekly_even_after_a_matches_reminder() -> None:
+    today = date(2026, 10, 1)
+    sent = [licence_sent(at(today, 12))]  # behind on matches only, then the expiry comes near
+    who = profile(expiry=date(2027, 1, 31))
+    history = matches(today, club=1)
+    assert due(who, at(today + timedelta(days=6), 12), history, sent) == []
+    (found,) = due(who, at(today + timedelta(days=7), 12), history, sent)
+    assert isinstance(found, rules.LicenceReminder)
+    assert found.licence is not None
+
+
 def test_licence_and_competitions_come_in_one_message() -> None:
     today = date(2026, 10, 1)
     who = profile(expiry=date(2026, 12, 31))

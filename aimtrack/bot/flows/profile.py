@@ -82,14 +82,16 @@ TEXTS: Final[Catalogue] = {
     "profile.ask.rem": (
         "Herinneringen (nu: {current}). Staan ze aan, dan krijg je hooguit één keer per week "
         "een bericht als je verlof binnen {months} maanden verloopt en je nog geen {days} "
-        "schietdagen hebt, of als je dit jaar achterloopt met wedstrijden ({knsa} KNSA of "
-        "{club} club); en één keer als een concept (foto nu, details later) een dag open "
-        "staat. Alleen tussen {start} en {end} in je eigen tijdzone ({zone}).",
+        "schietdagen hebt, of (hooguit eens per vier weken) als je dit jaar achterloopt met "
+        "wedstrijden ({knsa} KNSA of {club} club); en één keer als een concept (foto nu, "
+        "details later) een dag open staat. Alleen tussen {start} en {end} in je eigen "
+        "tijdzone ({zone}).",
         "Reminders (now: {current}). When they are on, you get a message at most once a week "
         "when your licence expires within {months} months and you have fewer than {days} "
-        "shooting days, or when you are behind with this year's matches ({knsa} KNSA or "
-        "{club} club); and once when a draft (photo now, details later) has been open for a "
-        "day. Only between {start} and {end} in your own time zone ({zone}).",
+        "shooting days, or (at most every four weeks) when you are behind with this year's "
+        "matches ({knsa} KNSA or {club} club); and once when a draft (photo now, details "
+        "later) has been open for a day. Only between {start} and {end} in your own time "
+        "zone ({zone}).",
     ),
     "profile.saved": ("✅ Opgeslagen.", "✅ Saved."),
     "profile.lang_set": ("✅ Ik schrijf nu in het Nederlands.", "✅ I'll write in English now."),
