@@ -112,7 +112,7 @@ def build_worker(
     handlers = {
         **jobs.handlers(),
         export_jobs.EXPORT: export_jobs.ExportJob(jobs),
-        reminders.REMINDER: reminders.ReminderJob(jobs),
+        reminders.REMINDER: reminders.ReminderJob(jobs, access=conversation.access),
         stats_jobs.CHARTS: stats_jobs.ChartsJob(jobs),
     }
     worker = JobWorker(conversation.db, handlers, clock=conversation.clock, config=config)

@@ -308,6 +308,8 @@ class Conversation:
             if turn.state is None:
                 await conversations.clear(sender.transport, sender.chat_id)
             else:
+                if _left_alone(item, state, turn, seq):
+                    seq = _seq(state)  # the open flow's buttons stay as they were
                 turn.state.data["seq"] = seq
                 await conversations.save(
                     ConversationState(
@@ -395,6 +397,16 @@ class Conversation:
     def help_text(self, t: Translator) -> str:
         lines = [f"/{c.name(t.language)} — {t('cmd.' + c.key)}" for c in COMMANDS]
         return t("help", commands="\n".join(lines))
+
+
+def _left_alone(item: Input, state: State | None, turn: Turn, seq: int) -> bool:
+    """Whether a flow-independent button (``!name:arg``, under a pushed message) left the open
+    flow as it was: same state, and no button of this turn's sequence shown. Then the flow's
+    buttons on screen must keep working rather than turn "expired"."""
+    if not (isinstance(item, Press) and item.data.startswith("!")) or turn.state is not state:
+        return False
+    mine = f"{seq}:"
+    return not any(b.data.startswith(mine) for r in turn.replies for row in r.buttons for b in row)
 
 
 def _seq(state: State | None) -> int:

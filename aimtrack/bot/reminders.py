@@ -143,7 +143,8 @@ def _day(day: date, t: Translator) -> str:
 
 
 async def stop_reminders(ctx: Context, state: State | None, arg: str) -> Turn:
-    """The button under every reminder; the flow the user is in stays as it was."""
+    """The button under every reminder; the flow the user is in stays as it was, its buttons
+    on screen too (the conversation keeps their sequence number)."""
     if arg != "off":
         return Turn([], state, notice=ctx.t("expired"))
     await ctx.profiles.set_reminders(on=False)
@@ -282,8 +283,9 @@ class ReminderJob:
     """Sends one queued reminder (see the module's docstring); shares the AI jobs' database,
     clock, texts and way out."""
 
-    def __init__(self, jobs: AIJobs) -> None:
+    def __init__(self, jobs: AIJobs, *, access: Access) -> None:
         self.jobs = jobs
+        self.access = access
 
     async def run(self, job: Job, lease: Lease) -> None:
         if lease.already_sent or job.user_id is None:
@@ -293,11 +295,15 @@ class ReminderJob:
             log.warning("job %s: not a reminder (%s); nothing is sent", job.id, job.payload)
             return
         now = self.jobs.clock.now()
+        target = Address.from_json(job.payload)
         async with self.jobs.db.transaction(read_only=True) as db:
             profile = await ProfileRepo(db, job.user_id).get()
             history = await read_history(db, profile, now=now)
         if not profile.reminders:
             log.info("job %s: reminders were switched off; nothing is sent", job.id)
+            return
+        if not (profile.is_allowed or self.access.grants(target.transport, target.chat_id)):
+            log.info("job %s: the user is no longer allowed; nothing is sent", job.id)
             return
         if not rules.in_daytime(now, profile.timezone):
             raise NotYet(rules.next_daytime(now, profile.timezone))  # no reminder at night
@@ -305,8 +311,23 @@ class ReminderJob:
         if reminder is None:
             log.info("job %s: the %s reminder no longer applies", job.id, kind.value)
             return
+        if not lease.already_sent and not await self._arriving(job.user_id, kind, key, now):
+            log.info("job %s: a newer %s reminder took over; nothing is sent", job.id, kind.value)
+            return
         t = self.jobs.translator(profile.language)
         await self.jobs.send(job, lease, reminder_reply(t, reminder))
+
+    async def _arriving(self, user_id: int, kind: ReminderKind, key: str, now: datetime) -> bool:
+        """Whether this reminder still goes out — for the licence, only the latest one on
+        record (one that waited a week for a stopped server must not arrive beside the next)
+        — and then, moved to now on the record: the week is counted from its arrival."""
+        async with self.jobs.db.transaction() as db:
+            sent = ReminderLog(db, user_id)
+            if kind is ReminderKind.LICENCE:
+                latest = await sent.latest(kind)
+                if latest is None or latest.key != key:
+                    return False
+            return await sent.delivered(kind, key, at=now)
 
     async def give_up(self, job: Job, lease: Lease, error: str) -> None:
         """A reminder that failed for good is dropped: the next one comes in its time."""

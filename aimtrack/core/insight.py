@@ -33,6 +33,7 @@ __all__ = [
     "rounds_per_month",
     "score_points",
     "week_streak",
+    "weeks_in_a_row",
 ]
 
 MIN_STREAK_WEEKS: Final = 3  # a streak worth mentioning after a session
@@ -225,10 +226,17 @@ def personal_bests(
 
 
 def week_streak(history: Iterable[ShootingSession], *, today: date) -> int:
-    """Consecutive calendar weeks (Monday to Sunday) with at least one shooting day, counted
+    """Consecutive calendar weeks (Monday to Sunday) with at least one saved session, counted
+    back from this week (see :func:`weeks_in_a_row`)."""
+    return weeks_in_a_row((s.occurred_on for s in saved_in_order(history)), today=today)
+
+
+def weeks_in_a_row(days: Iterable[date], *, today: date) -> int:
+    """Consecutive calendar weeks (Monday to Sunday) with at least one of ``days``, counted
     back from this week — or from last week while this week has none yet, since the streak
-    is still alive until Sunday. Zero when neither week has a session."""
-    weeks = {_monday(s.occurred_on) for s in saved_in_order(history) if s.occurred_on <= today}
+    is still alive until Sunday. Zero when neither week has one; days after ``today`` are not
+    shot yet."""
+    weeks = {_monday(day) for day in days if day <= today}
     week = _monday(today)
     if week not in weeks:
         week -= timedelta(weeks=1)

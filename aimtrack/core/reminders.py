@@ -44,6 +44,8 @@ MATCHES_EVERY: Final = timedelta(weeks=4)
 LOOKBACK: Final = max(WEEK, MATCHES_EVERY)  # how far back the rules look at reminders sent
 AHEAD_MONTHS: Final = 4
 DRAFT_AFTER: Final = timedelta(hours=24)
+DRAFT_EVERY: Final = timedelta(hours=24)  # several forgotten drafts: one note a day, not a burst
+LAST_QUARTER: Final = 10  # from October, any match duty not yet met is behind
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,9 +161,12 @@ def licence_reminder(
             oldest_leaves_on=progress.oldest_leaves_on,
         )
     matches = None
-    behind = progress.knsa_matches < pace(
-        progress.required_knsa, today
-    ) and progress.club_matches < pace(progress.required_club, today)
+    # The pace is rounded down and reaches the full count only on 31 December, so the last
+    # match or two would never be "behind" in time: from October, unmet is behind.
+    behind = today.month >= LAST_QUARTER or (
+        progress.knsa_matches < pace(progress.required_knsa, today)
+        and progress.club_matches < pace(progress.required_club, today)
+    )
     if not progress.matches_met and behind:
         matches = MatchFacts(
             year=progress.year,
@@ -204,8 +209,11 @@ def due_reminders(
         gap = WEEK if found.licence is not None else MATCHES_EVERY
         if last is None or now - last >= gap:
             due.append(found)
-    reminded = {r.key for r in records if r.kind is ReminderKind.DRAFT}
-    due.extend(d for d in draft_reminders(history, now=now) if d.key not in reminded)
+    drafts = [r for r in records if r.kind is ReminderKind.DRAFT]
+    if not any(now - r.sent_at < DRAFT_EVERY for r in drafts):
+        reminded = {r.key for r in drafts}
+        waiting = [d for d in draft_reminders(history, now=now) if d.key not in reminded]
+        due.extend(waiting[:1])  # the oldest; the next one tomorrow
     return due
 
 

@@ -163,8 +163,17 @@ CASES = [
     Case(
         SessionRepo,
         "between",
-        lambda r, a, b: r.between(date(2000, 1, 1), date(2100, 1, 1)),
-        lambda result, a, b: [s.id for s in result] == [b.session],
+        lambda r, a, b: _collect(
+            r.between(date(2000, 1, 1), date(2100, 1, 1)),
+            r.between(date(2000, 1, 1), date(2100, 1, 1), weapon_id=a.weapon_used),
+        ),
+        lambda result, a, b: [[s.id for s in found] for found in result] == [[b.session], []],
+    ),
+    Case(
+        SessionRepo,
+        "shooting_days",
+        lambda r, a, b: _days_beside(r, b),
+        lambda result, a, b: result == [date(2026, 11, 1)],
     ),
     Case(
         SessionRepo,
@@ -296,7 +305,31 @@ CASES = [
         lambda r, a, b: r.among(ReminderKind.DRAFT, [f"{a.marker}-draft", f"{b.marker}-draft"]),
         lambda result, a, b: [s.key for s in result] == ["b-data-draft"],
     ),
+    Case(
+        ReminderLog,
+        "latest",
+        lambda r, a, b: _latest_beside(r, b),
+        lambda result, a, b: result is not None and result.key == "b-data-2026-11-20",
+    ),
+    Case(
+        ReminderLog,
+        "delivered",
+        lambda r, a, b: r.delivered(ReminderKind.LICENCE, f"{a.marker}-2026-11-20", at=EPOCH),
+        lambda result, a, b: result is False,  # A's record is not B's to move
+    ),
 ]
+
+
+async def _days_beside(repo: SessionRepo, b: Seeded) -> list[date]:
+    """B's one session moves to a day A never shot; A's day (20 November) must not show."""
+    await repo.update(b.session, SessionSpec(occurred_on=date(2026, 11, 1)))
+    return await repo.shooting_days(until=date(2100, 1, 1))
+
+
+async def _latest_beside(repo: ReminderLog, b: Seeded) -> Any:
+    """B's licence reminder moves back in time, behind A's; B's latest is still B's own."""
+    await repo.delivered(ReminderKind.LICENCE, f"{b.marker}-2026-11-20", at=EPOCH)
+    return await repo.latest(ReminderKind.LICENCE)
 
 
 async def _collect(*calls: Awaitable[Any]) -> list[Any]:

@@ -295,16 +295,56 @@ def test_october_with_one_club_match_is_behind() -> None:
     [
         (3, 0, False),  # the KNSA duty is met
         (0, 5, False),  # the club duty is met
-        (2, 0, False),  # on pace for KNSA (2 of 3 by October)
+        (2, 0, False),  # on pace for KNSA (2 of 3 by September)
         (0, 3, False),  # on pace for club matches (3 of 5)
         (1, 2, True),  # behind on both
     ],
 )
 def test_the_competitions_pace(knsa: int, club: int, reminded: bool) -> None:
-    today = date(2026, 10, 1)
+    today = date(2026, 9, 1)
     assert (rules.pace(3, today), rules.pace(5, today)) == (2, 3)
     found = due(profile(), at(today, 12), matches(today, knsa=knsa, club=club))
     assert bool(found) is reminded
+
+
+@pytest.mark.parametrize(
+    ("today", "knsa", "club", "reminded"),
+    [
+        (date(2026, 9, 30), 2, 4, False),  # on pace for both
+        (date(2026, 10, 1), 2, 4, True),  # the last quarter: one short of either is behind
+        (date(2026, 10, 1), 3, 0, False),  # met
+        (date(2026, 12, 31), 0, 5, False),
+    ],
+)
+def test_from_october_any_unmet_duty_is_behind(
+    today: date, knsa: int, club: int, reminded: bool
+) -> None:
+    found = due(profile(), at(today, 12), matches(today, knsa=knsa, club=club))
+    assert bool(found) is reminded
+
+
+def _first_day_reminded(year: int, *, knsa: int, club: int) -> date | None:
+    """The first day of ``year`` on which a shooter with these matches (all shot early in
+    January) hears that the year's competitions are behind (nothing sent before)."""
+    day = date(year, 1, 1)
+    history = matches(day, knsa=knsa, club=club)
+    while day.year == year:
+        if due(profile(), at(day, 12), history):
+            return day
+        day += timedelta(days=1)
+    return None
+
+
+def test_one_match_short_is_told_before_the_last_day_of_the_year() -> None:
+    """The pace, rounded down, reaches 3 KNSA and 5 club matches only on 31 December: a
+    shooter one match short of either duty would hear it too late. From October, any unmet
+    duty is behind."""
+    assert _first_day_reminded(2026, knsa=0, club=0) == date(2026, 5, 2)  # for comparison
+    last_chance = date(2026, 12, 1)  # a month left to find one more match
+    for knsa, club in ((2, 0), (0, 4), (2, 4)):
+        first = _first_day_reminded(2026, knsa=knsa, club=club)
+        assert first is not None
+        assert first <= last_chance, (knsa, club, first)
 
 
 def test_last_years_matches_do_not_count() -> None:
@@ -394,12 +434,17 @@ def test_a_new_draft_with_a_reused_id_gets_its_own_reminder() -> None:
     assert kinds(due(profile(), now, [again], sent)) == [ReminderKind.DRAFT]
 
 
-def test_several_drafts_oldest_first() -> None:
+def test_several_drafts_one_a_day_oldest_first() -> None:
     now = at(FEBRUARY, 12)
-    found = due(
-        profile(), now, [draft(9, now - timedelta(days=2)), draft(4, now - timedelta(days=3))]
-    )
-    assert [r.session_id for r in found if isinstance(r, rules.DraftReminder)] == [4, 9]
+    drafts = [draft(9, now - timedelta(days=2)), draft(4, now - timedelta(days=3))]
+    (first,) = due(profile(), now, drafts)
+    assert isinstance(first, rules.DraftReminder)
+    assert first.session_id == 4
+    sent = [SentReminder(ReminderKind.DRAFT, first.key, now)]
+    assert due(profile(), now + timedelta(hours=23, minutes=59), drafts, sent) == []
+    (second,) = due(profile(), now + timedelta(hours=24), drafts, sent)
+    assert isinstance(second, rules.DraftReminder)
+    assert second.session_id == 9
 
 
 # --- what a late job still says -------------------------------------------------------------

@@ -14,7 +14,7 @@ confirm step: save · edit (→ the guided menu) · cancel.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any, Final
 
 from aimtrack.ai.fallback_texts import number
@@ -36,12 +36,11 @@ from aimtrack.core.model import (
     WeaponSpec,
     clean_text,
 )
-from aimtrack.storage.repos.sessions import MAX_HISTORY
 
 __all__ = ["TEXTS", "SessionFlow", "achievements"]
 
 MAX_CLUBS: Final = 5
-STREAK_LOOKBACK: Final = timedelta(weeks=104)  # a streak is counted over two years at most
+LONG_AGO: Final = date(1900, 1, 1)
 
 
 class SessionFlow(QuickEntryMixin):
@@ -432,13 +431,17 @@ async def _is_new(ctx: Context, data: dict[str, Any]) -> bool:
 
 
 async def achievements(ctx: Context, session: ShootingSession, *, new: bool) -> list[str]:
-    """What a just-saved session achieved, as lines for its confirmation: a personal best per
-    weapon and distance it beats, and — for a new session, the first of this week — the
-    weeks in a row the shooter has shot, once that is a streak worth saying."""
+    """What a just-saved new session (or a completed "photo now" draft) achieved, as lines
+    for its confirmation: a personal best per weapon and distance it beats, and — for the
+    first session of this week — the weeks in a row the shooter has shot, once that is a
+    streak worth saying. An edit says neither: what it achieved was said when it was new."""
+    if not new:
+        return []
     weapons = await ctx.weapon_index()
     history: list[ShootingSession] = [session]
     for weapon_id in sorted({e.weapon_id for e in session.entries}):
-        history += await ctx.sessions.history(weapon_id=weapon_id, limit=MAX_HISTORY)
+        # every session with the weapon, however many: a best of long ago still counts
+        history += await ctx.sessions.between(LONG_AGO, date.max, weapon_id=weapon_id)
     lines = []
     language = ctx.profile.language
     for best in insight.personal_bests(session, history):
@@ -456,12 +459,9 @@ async def achievements(ctx: Context, session: ShootingSession, *, new: bool) -> 
         )
     today = ctx.today()
     monday = today - timedelta(days=today.weekday())
-    if new and monday <= session.occurred_on <= today:
-        recent = await ctx.sessions.history(
-            since=monday - STREAK_LOOKBACK, until=today, limit=MAX_HISTORY
-        )
-        this_week = [s for s in recent if s.occurred_on >= monday]
-        weeks = insight.week_streak(recent, today=today)
+    if monday <= session.occurred_on <= today:
+        this_week = await ctx.sessions.between(monday, today)
+        weeks = insight.weeks_in_a_row(await ctx.sessions.shooting_days(until=today), today=today)
         if [s.id for s in this_week] == [session.id] and weeks >= insight.MIN_STREAK_WEEKS:
             lines.append(ctx.t("session.streak", weeks=weeks))
     return lines

@@ -188,7 +188,7 @@ class StatsFlow:
         today = ctx.today()
         period = _period(state)
         since = period.since(today)
-        licence_from = licence_window(today)[0] - timedelta(weeks=1)  # the streak's last week
+        licence_from = licence_window(today)[0]
         history = await ctx.sessions.between(min(since or LONG_AGO, licence_from), today)
         weapons = await ctx.weapon_index()
         shown = stats.in_period(history, since=since, until=today)
@@ -200,7 +200,16 @@ class StatsFlow:
                 "d": chosen.distance_m,
             }
         )
-        text = summary(ctx, chosen, history=history, shown=shown, weapons=weapons, today=today)
+        streak_days = await ctx.sessions.shooting_days(until=today)
+        text = summary(
+            ctx,
+            chosen,
+            streak_days=streak_days,
+            history=history,
+            shown=shown,
+            weapons=weapons,
+            today=today,
+        )
         if unless is not None and _selected(state) == unless:
             charts = ()
         wanted = [c for c in charts if c is not Chart.SCORE or _scored(chosen, shown)]
@@ -217,7 +226,7 @@ class StatsFlow:
             )
             key = "stats.charts" if len(wanted) > 1 else "stats.chart"
             text = f"{text}\n\n{ctx.t(key)}"
-        buttons = _buttons(ctx, chosen, today, _used_weapons(history, weapons))
+        buttons = _buttons(ctx, chosen, today, _used_weapons(shown, weapons))
         return Turn([reply(text, *buttons)], state.at("view"))
 
 
@@ -225,6 +234,7 @@ def summary(
     ctx: Context,
     chosen: Selection,
     *,
+    streak_days: Sequence[date],
     history: Sequence[ShootingSession],
     shown: Sequence[ShootingSession],
     weapons: dict[int, Weapon],
@@ -249,7 +259,7 @@ def summary(
         )
     else:
         lines.append(t("stats.none"))
-    weeks = insight.week_streak(history, today=today)
+    weeks = insight.weeks_in_a_row(streak_days, today=today)
     if weeks >= 2:
         lines.append(t("stats.streak", weeks=weeks))
     lines += ["", *_licence_lines(ctx, history, today)]
@@ -316,7 +326,7 @@ def _focus_line(
         mean=number(at.mean_per_shot, language),
         recent=min(RECENT, at.scored),
         best=number(at.best_per_shot, language),
-        last=number(at.last_per_shot or at.mean_per_shot, language),
+        last=number(at.mean_per_shot if at.last_per_shot is None else at.last_per_shot, language),
         trend=trend(at.trend, language),
     )
 
@@ -359,10 +369,10 @@ def _scored(chosen: Selection, shown: Sequence[ShootingSession]) -> bool:
     return bool(insight.score_points(shown, chosen.weapon.id, chosen.distance_m))
 
 
-def _used_weapons(history: Sequence[ShootingSession], weapons: dict[int, Weapon]) -> list[Weapon]:
-    """Weapons with entries in the history read, most rounds first: the ones worth a button."""
+def _used_weapons(shown: Sequence[ShootingSession], weapons: dict[int, Weapon]) -> list[Weapon]:
+    """Weapons with entries in the period, most rounds first: the ones a button can choose."""
     rounds: dict[int, int] = {}
-    for session in history:
+    for session in shown:
         for entry in session.entries:
             rounds[entry.weapon_id] = rounds.get(entry.weapon_id, 0) + entry.shots
     used = [weapons[w] for w in rounds if w in weapons]

@@ -33,6 +33,26 @@ class ReminderLog(UserScopedRepo):
         )
         return inserted is not None
 
+    async def latest(self, kind: ReminderKind) -> SentReminder | None:
+        """The reminder of ``kind`` put on record last."""
+        found = await self._sent(ReminderSentRow.kind == ReminderKind(kind))
+        return found[-1] if found else None
+
+    async def delivered(self, kind: ReminderKind, key: str, *, at: datetime) -> bool:
+        """Move a reminder's time to ``at``, when it is actually sent: a reminder that waited
+        (the night, a stopped server) counts its week from its arrival. False when it is not
+        on record."""
+        result = await self.db.execute(
+            sa.update(ReminderSentRow)
+            .where(
+                ReminderSentRow.user_id == self.user_id,
+                ReminderSentRow.kind == ReminderKind(kind),
+                ReminderSentRow.key == key,
+            )
+            .values(sent_at=at)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
     async def since(self, when: datetime) -> list[SentReminder]:
         """The reminders put on record at or after ``when``, oldest first."""
         return await self._sent(ReminderSentRow.sent_at >= when)

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import aliased
 
 from aimtrack.core import limits
 from aimtrack.core.errors import NotFound
@@ -114,17 +115,33 @@ class SessionRepo(UserScopedRepo):
             query = query.where(used)
         return await self._with_entries(list(await self.db.scalars(query)))
 
-    async def between(self, since: date, until: date) -> list[ShootingSession]:
+    async def between(
+        self, since: date, until: date, *, weapon_id: int | None = None
+    ) -> list[ShootingSession]:
         """Every saved session dated ``since..until`` (inclusive) with all its entries, oldest
-        first and without a cap: the register reads years at once. Two Core queries, whatever
-        the number of sessions (no ``IN`` list that could outgrow the driver's parameter limit,
-        and no ORM identity map to fill: plain rows become the read models directly)."""
-        in_range = (
+        first and without a cap: the register reads years at once; with ``weapon_id``, only
+        the sessions that used that weapon. Two Core queries, whatever the number of sessions
+        (no ``IN`` list that could outgrow the driver's parameter limit, and no ORM identity
+        map to fill: plain rows become the read models directly)."""
+        in_range: list[sa.ColumnElement[bool]] = [
             SessionRow.user_id == self.user_id,
             SessionRow.status == SessionStatus.SAVED,
             SessionRow.occurred_on >= since,
             SessionRow.occurred_on <= until,
-        )
+        ]
+        if weapon_id is not None:
+            if not is_row_id(weapon_id):
+                return []
+            used = aliased(EntryRow)
+            in_range.append(
+                sa.select(used.id)
+                .where(
+                    used.user_id == self.user_id,
+                    used.session_id == SessionRow.id,
+                    used.weapon_id == weapon_id,
+                )
+                .exists()
+            )
         rows = (
             await self.db.execute(
                 sa.select(*SessionRow.__table__.c)
@@ -144,6 +161,21 @@ class SessionRepo(UserScopedRepo):
             .order_by(EntryRow.session_id, EntryRow.position, EntryRow.id)
         )
         return _sessions(rows, entries)
+
+    async def shooting_days(self, *, until: date) -> list[date]:
+        """The distinct days with a saved session up to ``until``, oldest first: what a streak
+        is counted over, however long ago it began."""
+        rows = await self.db.scalars(
+            sa.select(SessionRow.occurred_on)
+            .where(
+                SessionRow.user_id == self.user_id,
+                SessionRow.status == SessionStatus.SAVED,
+                SessionRow.occurred_on <= until,
+            )
+            .distinct()
+            .order_by(SessionRow.occurred_on)
+        )
+        return list(rows)
 
     async def count(self, *, status: SessionStatus | None = None) -> int:
         query = sa.select(sa.func.count()).where(SessionRow.user_id == self.user_id)
