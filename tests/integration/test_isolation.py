@@ -40,6 +40,7 @@ from aimtrack.storage.repos import (
     ProfileRepo,
     ReminderLog,
     SessionRepo,
+    UserDataRepo,
     UserScopedRepo,
     WeaponRepo,
 )
@@ -317,7 +318,32 @@ CASES = [
         lambda r, a, b: r.delivered(ReminderKind.LICENCE, f"{a.marker}-2026-11-20", at=EPOCH),
         lambda result, a, b: result is False,  # A's record is not B's to move
     ),
+    # everything of one user (/mijndata, /verwijder): B's own rows only, and only B's erased
+    Case(
+        UserDataRepo, "export", lambda r, a, b: r.export(), lambda result, a, b: _all_of(result, b)
+    ),
+    Case(
+        UserDataRepo,
+        "counts",
+        lambda r, a, b: r.counts(),
+        lambda result, a, b: (result["users"], result["sessions"], result["weapons"]) == (1, 1, 2),
+    ),
+    Case(
+        UserDataRepo,
+        "erase",
+        lambda r, a, b: r.erase(),
+        lambda result, a, b: (result["users"], result["sessions"], result["weapons"]) == (1, 1, 2),
+    ),
 ]
+
+
+def _all_of(data: Any, b: Seeded) -> bool:
+    """Every row exported belongs to B (``users`` by its id, the rest by ``user_id``)."""
+    return data.user_id == b.user_id and all(
+        row["id" if name == "users" else "user_id"] == b.user_id
+        for name, rows in data.tables.items()
+        for row in rows
+    )
 
 
 async def _days_beside(repo: SessionRepo, b: Seeded) -> list[date]:

@@ -12,6 +12,7 @@ from aimtrack.storage.repos.profile import ProfileRepo
 from aimtrack.storage.repos.reminders import ReminderLog
 from aimtrack.storage.repos.sessions import SessionRepo
 from aimtrack.storage.repos.updates import UpdateLog
+from aimtrack.storage.repos.userdata import UserDataRepo
 from aimtrack.storage.repos.users import UserDirectory
 from aimtrack.storage.repos.weapons import WeaponRepo
 from aimtrack.storage.repos.web_links import WebLinkLog
@@ -26,6 +27,7 @@ __all__ = [
     "ReminderLog",
     "SessionRepo",
     "UpdateLog",
+    "UserDataRepo",
     "UserDirectory",
     "UserScopedRepo",
     "WeaponRepo",
