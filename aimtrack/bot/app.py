@@ -7,16 +7,18 @@ from pathlib import Path
 
 from aimtrack.ai.coach import ShooterCoach
 from aimtrack.ai.worker import JobWorker, WorkerConfig
-from aimtrack.bot import ai_messages, export_jobs, reminders, stats_jobs
+from aimtrack.bot import ai_messages, erase_jobs, export_jobs, mydata_jobs, reminders, stats_jobs
 from aimtrack.bot.ai_jobs import AIJobs
 from aimtrack.bot.commands import COMMANDS
 from aimtrack.bot.conversation import Access, Action, Conversation, catalogue
 from aimtrack.bot.flow import Flow, WebLinks
 from aimtrack.bot.flows import (
     coach,
+    erase,
     export,
     fields,
     jobs,
+    mydata,
     profile,
     session,
     sessions,
@@ -52,6 +54,8 @@ def build_conversation(
         "export": export.ExportFlow(),
         "stats": stats.StatsFlow(),
         "web": web.WebFlow(),
+        "mydata": mydata.MyDataFlow(),
+        "erase": erase.EraseFlow(),
     }
     actions: dict[str, Action] = {
         "r": ai_messages.regenerate_reflection,
@@ -89,6 +93,8 @@ def texts() -> dict[str, tuple[str, str]]:
         stats.TEXTS,
         stats_jobs.TEXTS,
         web.TEXTS,
+        mydata_jobs.TEXTS,
+        erase.TEXTS,
     )
 
 
@@ -114,6 +120,8 @@ def build_worker(
         export_jobs.EXPORT: export_jobs.ExportJob(jobs),
         reminders.REMINDER: reminders.ReminderJob(jobs, access=conversation.access),
         stats_jobs.CHARTS: stats_jobs.ChartsJob(jobs),
+        mydata_jobs.MYDATA: mydata_jobs.MyDataJob(jobs),
+        erase_jobs.ERASE_FILES: erase_jobs.EraseFilesJob(jobs),
     }
     worker = JobWorker(conversation.db, handlers, clock=conversation.clock, config=config)
     conversation.on_jobs = worker.wake

@@ -34,6 +34,8 @@ COMMANDS: Final = (
     CommandName("export", "export", "export"),
     CommandName("profile", "profiel", "profile"),
     CommandName("web", "web", "web"),
+    CommandName("mydata", "mijndata", "mydata"),
+    CommandName("erase", "verwijder", "delete"),
     CommandName("cancel", "annuleer", "cancel"),
     CommandName("help", "help", "help"),
 )
