@@ -23,6 +23,7 @@ from aimtrack import __version__
 from aimtrack.ai.client import ModelConfig, OpenAICompatible
 from aimtrack.ai.coach import ShooterCoach
 from aimtrack.ai.worker import WorkerConfig
+from aimtrack.backup.service import create_backup, restore_backup
 from aimtrack.bot.app import build_conversation, build_worker
 from aimtrack.bot.conversation import Access, Conversation
 from aimtrack.bot.flows.fields import parse_date
@@ -49,6 +50,8 @@ EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_NOT_YET = 3
 JOBS_LISTED = 50
+PG_BIN_HELP = "PostgreSQL: the folder holding pg_dump, pg_restore and psql (default: PATH)"
+LISTED_PATHS = 5
 
 log = logging.getLogger("aimtrack")
 
@@ -130,14 +133,37 @@ def build_parser() -> argparse.ArgumentParser:
     target.add_argument("--all-failed", action="store_true")
     jobs_retry.set_defaults(handler=cmd_jobs_retry)
 
-    backup = commands.add_parser("backup", help="write a consistent backup archive")
-    backup.add_argument("file")
-    backup.set_defaults(handler=not_yet("backup", "issue 7"))
-    restore = commands.add_parser("restore", help="restore a backup archive")
-    restore.add_argument("file")
-    restore.add_argument("--force", action="store_true", help="overwrite existing data")
-    restore.set_defaults(handler=not_yet("restore", "issue 7"))
+    _add_backup_commands(commands)
     return parser
+
+
+def _add_backup_commands(commands: Any) -> None:  # argparse's _SubParsersAction is private
+    backup = commands.add_parser(
+        "backup",
+        help="write a consistent backup archive (also while the bot runs)",
+        description="Write the database and the attachment files into one .tar.gz archive"
+        " with a manifest of checksums (docs/backup.md).",
+    )
+    backup.add_argument(
+        "file", type=Path, metavar="FILE", help="the archive to write, e.g. aimtrack.tar.gz"
+    )
+    backup.add_argument("--overwrite", action="store_true", help="replace FILE if it exists")
+    backup.add_argument("--pg-bin", type=Path, metavar="DIR", help=PG_BIN_HELP)
+    backup.set_defaults(handler=cmd_backup)
+    restore = commands.add_parser(
+        "restore",
+        help="restore a backup archive (stop the bot first)",
+        description="Check every checksum in FILE, then replace the database and the"
+        " attachment files with the archive's and upgrade the schema (docs/backup.md).",
+    )
+    restore.add_argument(
+        "file", type=Path, metavar="FILE", help="an archive written by aimtrack backup"
+    )
+    restore.add_argument(
+        "--force", action="store_true", help="replace a database or attachments that hold data"
+    )
+    restore.add_argument("--pg-bin", type=Path, metavar="DIR", help=PG_BIN_HELP)
+    restore.set_defaults(handler=cmd_restore)
 
 
 def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int:
@@ -594,3 +620,77 @@ async def cmd_users_list(settings: Settings, _args: argparse.Namespace, out: Tex
     for tid in sorted(settings.allowed_users - listed):
         print(f"{tid:>14}  {'yes':<8} {'no':<6} - (AIMTRACK_ALLOWED_USERS, not yet seen)", file=out)
     return EXIT_OK
+
+
+async def cmd_backup(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
+    report = await create_backup(
+        args.file,
+        database_url=settings.resolved_database_url,
+        data_dir=settings.data_dir,
+        now=SystemClock().now(),
+        overwrite=args.overwrite,
+        pg_bin=args.pg_bin,
+    )
+    manifest = report.manifest
+    if manifest.missing_attachments:
+        _warn(
+            f"{len(manifest.missing_attachments)} attachment file(s) the database names are"
+            " missing from the data folder, so not in the backup (its manifest lists them): "
+            + _listed(manifest.missing_attachments)
+        )
+    if report.skipped:
+        _warn(
+            f"{len(report.skipped)} thing(s) under attachments/ are no attachment files and"
+            " were left out: " + _listed(report.skipped)
+        )
+    print(
+        f"wrote {report.path}: {manifest.backend} database at revision {manifest.revision},"
+        f" {len(manifest.attachments)} attachment file(s), {_size(report.size_bytes)}",
+        file=out,
+    )
+    return EXIT_OK
+
+
+async def cmd_restore(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
+    report = await restore_backup(
+        args.file,
+        database_url=settings.resolved_database_url,
+        data_dir=settings.data_dir,
+        force=args.force,
+        pg_bin=args.pg_bin,
+    )
+    manifest = report.manifest
+    if manifest.missing_attachments:
+        _warn(
+            f"the backup lacks {len(manifest.missing_attachments)} attachment file(s) that were"
+            " already missing when it was made: " + _listed(manifest.missing_attachments)
+        )
+    upgraded = f", upgraded to {report.revision}" if report.revision != manifest.revision else ""
+    made = manifest.created_at.strftime("%Y-%m-%d %H:%M UTC")
+    print(
+        f"restored {args.file} (made {made} by AimTrack {manifest.aimtrack_version}):"
+        f" {manifest.backend} database at revision {manifest.revision}{upgraded},"
+        f" {len(manifest.attachments)} attachment file(s)",
+        file=out,
+    )
+    return EXIT_OK
+
+
+def _warn(message: str) -> None:
+    print(f"aimtrack: warning: {message}", file=sys.stderr)
+
+
+def _listed(paths: Sequence[str]) -> str:
+    shown = ", ".join(paths[:LISTED_PATHS])
+    return shown + (f" and {len(paths) - LISTED_PATHS} more" if len(paths) > LISTED_PATHS else "")
+
+
+def _size(size: int) -> str:
+    if size < 1024:
+        return f"{size} bytes"
+    value, unit = size / 1024, "KiB"
+    for bigger in ("MiB", "GiB"):
+        if value < 1024:
+            break
+        value, unit = value / 1024, bigger
+    return f"{value:.1f} {unit}"

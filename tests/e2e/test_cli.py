@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from aimtrack.cli import EXIT_ERROR, EXIT_NOT_YET, EXIT_OK, main
+from aimtrack.cli import EXIT_ERROR, EXIT_OK, main
 from aimtrack.storage import migrate
 from tests.chat import jpeg
 from tests.conftest import BlankDatabase
@@ -154,20 +154,6 @@ def test_a_bad_setting_gives_one_line_not_a_traceback(env: dict[str, str], named
     assert lines[0].startswith("aimtrack: invalid configuration: ")
     assert named in lines[0]
     assert "short-and-secret" not in result.stderr
-
-
-@pytest.mark.parametrize(
-    "args",
-    [
-        ["backup", "b.tar"],
-        ["restore", "b.tar"],
-    ],
-    ids=lambda args: args[0],
-)
-def test_commands_of_later_work_say_not_yet(args: list[str]) -> None:
-    code, out = run_main(*args)
-    assert code == EXIT_NOT_YET
-    assert "is not built yet" in out
 
 
 def test_run_without_a_token_upgrades_the_database_and_opens_the_console_chat(
