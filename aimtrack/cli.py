@@ -1,7 +1,6 @@
 """The ``aimtrack`` command: the composition root.
 
-Settings -> engine -> repositories (and, as they land, transports and the web page).
-Commands that later work fills answer "not yet" with exit status 3 instead of pretending.
+Settings -> engine -> repositories -> the transports, the job worker and the web page.
 """
 
 from __future__ import annotations
@@ -48,7 +47,6 @@ if TYPE_CHECKING:
 
 EXIT_OK = 0
 EXIT_ERROR = 1
-EXIT_NOT_YET = 3
 JOBS_LISTED = 50
 PG_BIN_HELP = "PostgreSQL: the folder holding pg_dump, pg_restore and psql (default: PATH)"
 LISTED_PATHS = 5
@@ -223,14 +221,6 @@ def _job_id(text: str) -> int:
         msg = f"{text!r} is not a job id (see: aimtrack jobs list)"
         raise argparse.ArgumentTypeError(msg)
     return int(text)
-
-
-def not_yet(what: str, issue: str) -> Command:
-    async def handler(_settings: Settings, _args: argparse.Namespace, out: TextIO) -> int:
-        print(f"{what} is not built yet (planned in {issue}).", file=out)
-        return EXIT_NOT_YET
-
-    return handler
 
 
 def _database(settings: Settings) -> Database:
