@@ -28,7 +28,11 @@ What it mimics:
 * Sending: messages, photos and documents answer a ``Message`` from the bot; edits answer the edited
   message, and 400 ``message is not modified`` when a message the fake sent is edited to the same
   content, as Telegram does.
-* Scripted faults: :meth:`FakeBotAPI.fail_next` (e.g. 429 with ``retry_after``).
+* Scripted faults: :meth:`FakeBotAPI.fail_next` (e.g. 429 with ``retry_after``, a 500, or a
+  request that hangs before it fails, longer than the client waits) and
+  :meth:`FakeBotAPI.slow_next` (answered normally, but late), per method and optionally only
+  for the calls a predicate picks (``when=``). Every :class:`Call` records when it arrived and
+  when it was answered (``time.monotonic()``), so a test can measure how long the bot waited.
 
 The update factories (:func:`message`, :func:`callback`, :func:`photo`, :func:`document`) build
 the JSON Telegram delivers for a private chat; push them with :meth:`FakeBotAPI.push_update`.
@@ -123,6 +127,8 @@ class Call:
     files: dict[str, UploadedFile] = field(default_factory=dict)
     content_type: str = ""
     status: int = 200
+    at: float = field(default_factory=time.monotonic)  # arrival, time.monotonic()
+    answered_at: float | None = None  # when the fake answered (None while it still works)
 
 
 @dataclass
@@ -136,10 +142,12 @@ class _StoredFile:
 
 @dataclass
 class _Fault:
-    status: int
+    status: int | None  # None: answer normally (after the delay)
     description: str
     retry_after: int | None
     remaining: int
+    delay: float = 0.0
+    when: Callable[[Call], bool] | None = None
 
 
 class BotAPIError(Exception):
@@ -455,6 +463,7 @@ class FakeBotAPI:
         self._allowed_updates: list[str] = []
         self._changed = asyncio.Event()
         self._closing = False
+        self._closed = asyncio.Event()
         self._files: dict[str, _StoredFile] = {}
         self._file_paths: dict[str, str] = {}
         self._file_counter = itertools.count(1)
@@ -487,6 +496,7 @@ class FakeBotAPI:
         tb: TracebackType | None,
     ) -> None:
         self._closing = True
+        self._closed.set()  # wakes scripted delays, so uvicorn finds nothing in flight
         self._notify()
         if self._server is not None:
             await self._server.stop()
@@ -676,10 +686,51 @@ class FakeBotAPI:
         description: str,
         retry_after: int | None = None,
         times: int = 1,
+        delay: float = 0.0,
+        when: Callable[[Call], bool] | None = None,
     ) -> None:
-        """Answer the next ``times`` calls to ``method`` with this error instead."""
-        fault = _Fault(status, description, retry_after, times)
+        """Answer the next ``times`` calls to ``method`` with this error instead.
+
+        ``delay`` holds each of them that many seconds first (a Bot API that hangs: a client
+        with a shorter timeout has given up by then, and the call is not delivered); ``when``
+        picks the calls the fault applies to (others are answered as usual and do not count).
+        Faults of one method apply in the order they were scripted.
+        """
+        fault = _Fault(status, description, retry_after, times, delay, when)
         self._faults.setdefault(method.lower(), deque()).append(fault)
+
+    def slow_next(
+        self,
+        method: str,
+        *,
+        delay: float,
+        times: int = 1,
+        when: Callable[[Call], bool] | None = None,
+    ) -> None:
+        """Answer the next ``times`` calls to ``method`` as usual, but only after ``delay``
+        seconds (a slow Bot API; the call is delivered even when the client gave up)."""
+        fault = _Fault(None, "", None, times, delay, when)
+        self._faults.setdefault(method.lower(), deque()).append(fault)
+
+    def clear_faults(self) -> None:
+        """Forget every scripted fault not used up yet."""
+        self._faults.clear()
+
+    def _take_fault(self, call: Call) -> _Fault | None:
+        faults = self._faults.get(call.method.lower())
+        if not faults:
+            return None
+        fault = next((f for f in faults if f.when is None or f.when(call)), None)
+        if fault is None:
+            return None
+        fault.remaining -= 1
+        if fault.remaining <= 0:
+            faults.remove(fault)
+        return fault
+
+    async def _pause(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._closed.wait(), timeout=seconds)
 
     def register(self, method: str, handler: Handler) -> None:
         """Answer ``method`` with ``handler(params, files)`` (sync or async); it returns the
@@ -727,16 +778,18 @@ class FakeBotAPI:
         self.calls.append(call)
         response = await self._answer(call, handler)
         call.status = response.status_code
+        call.answered_at = time.monotonic()
         return response
 
     async def _answer(self, call: Call, handler: Handler | None) -> JSONResponse:
-        faults = self._faults.get(call.method.lower())
-        if faults:
-            fault = faults[0]
-            fault.remaining -= 1
-            if fault.remaining <= 0:
-                faults.popleft()
-            return _error(fault.status, fault.description, fault.retry_after)
+        fault = self._take_fault(call)
+        if fault is not None:
+            if fault.status is not None:
+                call.status = fault.status  # never counted as delivered, not even while held
+            if fault.delay > 0:
+                await self._pause(fault.delay)
+            if fault.status is not None:
+                return _error(fault.status, fault.description, fault.retry_after)
         if handler is None:
             return _error(404, "Not Found: method not found")
         if self.strict:

@@ -6,7 +6,9 @@
   ``AIMTRACK_TELEGRAM_BASE_URL`` (a local Bot API server, or the fake one in tests).
 - ``/health`` shows when Telegram last answered: a successful ``getUpdates`` or an accepted
   webhook update (:class:`aimtrack.web.health.TelegramStatus`).
-- ``AIORateLimiter`` keeps us inside Telegram's flood limits.
+- ``AIORateLimiter`` keeps us inside Telegram's flood limits and waits out a 429's
+  ``retry_after`` (three times); :class:`RetryingRateLimiter` also tries a call again after a
+  5xx, a dropped connection or a timeout (docs/faults.md).
 - Every update id goes to the core, which handles a replayed update once.
 - Replies are HTML-escaped and split below 4,096 characters; buttons go on the last part.
 - Only private chats are served; the core refuses users that are not allowed.
@@ -35,7 +37,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatAction, ChatType, MessageLimit, ParseMode
-from telegram.error import TelegramError
+from telegram.error import BadRequest, NetworkError, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -78,6 +80,8 @@ MAX_NOTICE: Final = 200  # answerCallbackQuery text
 WEBHOOK_PATH: Final = "telegram"  # POST /telegram on the web page
 ALLOWED_UPDATES: Final = ["message", "callback_query"]
 FIRST_REMINDER_SCAN_S: Final = 10.0  # after start: the bot is up, the worker has ticked
+RETRY_AFTER_429: Final = 3  # AIORateLimiter waits out retry_after this often, then gives up
+NETWORK_RETRY_DELAYS_S: Final = (0.5, 1.0, 2.0)  # after a 5xx, a dropped connection, a timeout
 
 
 class TransportError(AimTrackError):
@@ -99,12 +103,55 @@ def build_application(
     if status is not None:
         builder = builder.get_updates_request(PollRequest(status))
     if rate_limit:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))  # type: ignore[arg-type]
+        limiter = RetryingRateLimiter(max_retries=RETRY_AFTER_429)
+        builder = builder.rate_limiter(limiter)  # type: ignore[arg-type]
     application = builder.build()
     transport = TelegramTransport(conversation)
     application.add_handler(TypeHandler(Update, transport.on_update))
     application.add_error_handler(_log_error)
     return application
+
+
+class RetryingRateLimiter(AIORateLimiter):
+    """PTB's rate limiter (flood limits; a 429 is waited out for its ``retry_after``), which
+    also tries a call again, after a short pause, when it failed on the way: a 5xx answer, a
+    dropped connection or a timeout. Without it, one such failure loses a reply to a turn for
+    good: the update is handled and its id claimed, so nothing would answer it again.
+
+    A call that timed out may have reached Telegram all the same, so a reply can arrive twice
+    then, which is better than not at all (the user would not know whether a session was
+    saved). ``getUpdates`` never comes here: PTB's updater retries its own polls. Refusals
+    (400, 403) are not retried, and neither is a call still told to wait after
+    ``max_retries`` 429s."""
+
+    def __init__(
+        self, *, max_retries: int, delays_s: tuple[float, ...] = NETWORK_RETRY_DELAYS_S
+    ) -> None:
+        super().__init__(max_retries=max_retries)
+        self.delays_s = delays_s
+
+    async def process_request(  # noqa: PLR0917 -- PTB's signature
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+        for delay in self.delays_s:
+            try:
+                return await super().process_request(
+                    callback, args, kwargs, endpoint, data, rate_limit_args
+                )
+            except BadRequest:
+                raise  # Telegram refused the call itself: the same call fails the same way
+            except NetworkError as error:  # also TimedOut
+                log.warning("Telegram %s failed (%s); trying again in %g s", endpoint, error, delay)
+                await asyncio.sleep(delay)
+        return await super().process_request(
+            callback, args, kwargs, endpoint, data, rate_limit_args
+        )
 
 
 class PollRequest(HTTPXRequest):
