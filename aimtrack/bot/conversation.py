@@ -134,6 +134,12 @@ TEXTS: Final[Catalogue] = {
         "Ik kon het bestand niet ophalen of opslaan; probeer het nog eens.",
         "I couldn't download or store the file; please try again.",
     ),
+    "upload.disk_full": (
+        "De schijf is vol: ik kon het bestand niet bewaren. Er is niets opgeslagen of "
+        "veranderd; vraag de beheerder om ruimte te maken en stuur het dan nog eens.",
+        "The disk is full: I couldn't store the file. Nothing was saved or changed; ask the "
+        "owner to make room, then send it again.",
+    ),
 }
 
 
@@ -194,10 +200,9 @@ class Conversation:
         return Translator(self.catalogue, language)
 
     async def handle(self, sender: Sender, item: Input, *, update_id: int | None = None) -> Outcome:
-        profile = await self._profile(sender)
-        if profile is None:
-            t = self.translator(language_from_hint(sender.language_hint))
-            return Outcome((Reply(t("refused", user_id=sender.external_id)),))
+        profile = await self._known(sender)
+        if isinstance(profile, Reply):
+            return Outcome((profile,))
         t = self.translator(profile.language)
         if isinstance(item, Text) and len(item.text) > MAX_TEXT_IN:
             return Outcome((Reply(t("too_long", limit=MAX_TEXT_IN)),))
@@ -220,6 +225,17 @@ class Conversation:
         if turn.wake_jobs and self.on_jobs is not None:
             self.on_jobs()
         return Outcome(tuple(turn.replies), notice=turn.notice)
+
+    async def _known(self, sender: Sender) -> Profile | Reply:
+        """The user behind the sender, or the reply for one who cannot be served: not allowed,
+        or not found out at all (the database stayed locked past its busy timeout, or is
+        down): then the user is asked to try again, and nothing was stored."""
+        t = self.translator(language_from_hint(sender.language_hint))
+        try:
+            profile = await self._profile(sender)
+        except Exception as error:  # noqa: BLE001 -- every failure gets a reply; bugs are logged
+            return Reply(_error_text(t, error))
+        return Reply(t("refused", user_id=sender.external_id)) if profile is None else profile
 
     async def _profile(self, sender: Sender) -> Profile | None:
         """The user behind the sender, registering an allowed user on first contact."""
@@ -257,9 +273,9 @@ class Conversation:
             )
         except files.UploadRejected as rejected:
             return self._rejection(t, rejected.reason)
-        except Exception:
+        except Exception as error:
             log.exception("could not receive an upload")
-            return Reply(t("upload.failed"))
+            return Reply(t("upload.disk_full" if files.is_disk_full(error) else "upload.failed"))
         return StoredUpload(path, checked, upload.file_name, upload.caption)
 
     @staticmethod

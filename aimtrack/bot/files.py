@@ -24,6 +24,7 @@ Rules for what the bot accepts:
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import os
@@ -78,6 +79,7 @@ _PDF_EOF_WINDOW: Final = 1024  # readers accept %%EOF anywhere in the last kilob
 _DIR_MODE: Final = 0o700
 _FILE_MODE: Final = 0o600
 _ATTACHMENTS: Final = "attachments"
+_DISK_FULL: Final = frozenset({errno.ENOSPC, errno.EDQUOT})
 
 # ``warnings.catch_warnings`` swaps process-wide state; the lock keeps two checks running in
 # threads from restoring each other's filters out of order (which could leak a filter).
@@ -323,6 +325,12 @@ def store_upload(data_dir: Path, user_id: int, checked: CheckedUpload, data: byt
         raise
     _fsync_dir(folder)
     return user_folder(user_id) + name
+
+
+def is_disk_full(error: BaseException) -> bool:
+    """Whether storing failed because the disk (or the account's disk quota) is full: the
+    user is told so, rather than to simply try again."""
+    return isinstance(error, OSError) and error.errno in _DISK_FULL
 
 
 def _stored_path(data_dir: Path, relative_path: str) -> Path:
