@@ -428,6 +428,9 @@ class FakeAI:
     """The fake server; use as ``async with FakeAI() as ai`` and point the SDK at
     :attr:`base_url`.
 
+    ``port`` serves on that port instead of a free one: a server that is down (nothing
+    listens there yet) and comes back, as ``FakeAI(port=p)`` started later.
+
     ``default`` answers when the script is empty: a :data:`Responder` (``lambda request: {...}``,
     sent like :func:`answer` sends it) or a :class:`Behaviour` (e.g. ``fail(503)`` for an outage).
 
@@ -443,6 +446,7 @@ class FakeAI:
         api_key: str | None = None,
         json_schema_supported: bool = True,
         models: Sequence[str] = ("fake-model",),
+        port: int = 0,
     ) -> None:
         self.api_key = api_key
         self.json_schema_supported = json_schema_supported
@@ -455,13 +459,13 @@ class FakeAI:
         self._script: deque[Behaviour] = deque()
         self._arrived = asyncio.Event()
         self._server: LocalServer | None = None
-        self.port = 0
+        self.port = port  # 0: a free one, known once started
 
     # --- lifecycle ------------------------------------------------------------------------
 
     async def __aenter__(self) -> FakeAI:
         app = Starlette(routes=[Route("/{path:path}", self._handle, methods=_ALL_METHODS)])
-        self._server = LocalServer(app, name="FakeAI")
+        self._server = LocalServer(app, name="FakeAI", port=self.port)
         self.port = await self._server.start()
         return self
 

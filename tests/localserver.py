@@ -38,13 +38,15 @@ class LocalServer:
     ``name`` names the task and the errors, so a failing start says which fake it was.
     """
 
-    def __init__(self, app: ASGIApp, *, name: str) -> None:
+    def __init__(self, app: ASGIApp, *, name: str, port: int = 0) -> None:
+        """``port`` 0 takes a free one; another port is for a server that comes back where it
+        was (a fake AI server that was down)."""
         self.name = name
         self._server = _Server(
             uvicorn.Config(
                 app,
                 host="127.0.0.1",
-                port=0,
+                port=port,
                 log_level="warning",
                 lifespan="off",
                 log_config=None,  # leave the test run's logging configuration alone
