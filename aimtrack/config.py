@@ -22,6 +22,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from aimtrack.core.model import is_time_zone
+from aimtrack.core.quota import AIQuota
+from aimtrack.core.ratelimit import RateLimit
 
 ENV_PREFIX = "AIMTRACK_"
 OFFICIAL_BOT_API = "https://api.telegram.org"
@@ -71,6 +73,12 @@ class Settings(BaseSettings):
     # How often the reminders are checked. At most an hour, so the 10 daytime hours hold
     # several scans whatever the phase; nothing is lost between scans (the rules read the log).
     reminder_scan_s: float = Field(default=900.0, gt=0, le=3600)
+
+    # Abuse limits per chat user (docs/abuse.md); the console chat has none
+    user_messages_per_minute: int = Field(default=30, ge=1, le=600)
+    user_message_burst: int = Field(default=20, ge=1, le=1000)
+    ai_requests_per_hour: int = Field(default=20, ge=1, le=1000)
+    ai_requests_per_day: int = Field(default=60, ge=1, le=10000)
 
     # Web page and links
     web_host: str = "127.0.0.1"
@@ -154,6 +162,26 @@ class Settings(BaseSettings):
             msg = "AIMTRACK_AI_MODEL must name a model when AIMTRACK_AI_BASE_URL is set"
             raise ValueError(msg)
         return self
+
+    @model_validator(mode="after")
+    def _day_holds_the_hour(self) -> Settings:
+        if self.ai_requests_per_day < self.ai_requests_per_hour:
+            msg = (
+                "AIMTRACK_AI_REQUESTS_PER_DAY must be at least AIMTRACK_AI_REQUESTS_PER_HOUR"
+                f" ({self.ai_requests_per_hour})"
+            )
+            raise ValueError(msg)
+        return self
+
+    @property
+    def rate_limit(self) -> RateLimit:
+        """How many messages a minute (and at once) one chat user may send."""
+        return RateLimit(per_minute=self.user_messages_per_minute, burst=self.user_message_burst)
+
+    @property
+    def ai_quota(self) -> AIQuota:
+        """How many AI requests one chat user may make an hour and a day."""
+        return AIQuota(per_hour=self.ai_requests_per_hour, per_day=self.ai_requests_per_day)
 
     @property
     def resolved_database_url(self) -> str:

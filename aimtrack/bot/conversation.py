@@ -2,6 +2,8 @@
 
 ``Conversation.handle`` does, for every input:
 
+0. admit it under the sender's rate limit (the transport's :class:`Limits`, in memory): over
+   it, the input is dropped before any database work, and the sender is told once;
 1. find the user behind the sender (registering them on first contact when the owner allowed
    them); an unknown user is told their id to give to the owner and nothing is stored;
 2. for a file: check the declared size, download it, validate it and store it on disk
@@ -20,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from aimtrack.bot import files
+from aimtrack.bot import ai_requests, files
 from aimtrack.bot.commands import COMMANDS, canonical
 from aimtrack.bot.flow import Context, Flow, State, StoredUpload, Turn, WebLinks, reply
 from aimtrack.bot.i18n import Catalogue, Translator, build_catalogue, language_from_hint
@@ -28,6 +30,8 @@ from aimtrack.bot.io import Command, Input, Outcome, Press, Reply, Sender, Text,
 from aimtrack.core.clock import Clock
 from aimtrack.core.errors import AimTrackError, InvalidInput, NotFound
 from aimtrack.core.model import ConversationState, Language, Profile
+from aimtrack.core.quota import AIQuota
+from aimtrack.core.ratelimit import Admission, RateLimiter
 from aimtrack.storage.engine import Database
 from aimtrack.storage.repos import ConversationRepo, ProfileRepo, UpdateLog, UserDirectory
 from aimtrack.storage.repos.users import CONSOLE, TELEGRAM, NewUserDefaults
@@ -36,6 +40,7 @@ log = logging.getLogger(__name__)
 
 MAX_SEQ: Final = 1_000_000  # button sequence numbers wrap; only the current one is valid
 MAX_TEXT_IN: Final = 10_000  # longer messages are refused before any parsing
+MAX_LANGUAGES: Final = 10_000  # senders whose language the rate-limit notice remembers
 
 TEXTS: Final[Catalogue] = {
     "refused": (
@@ -86,6 +91,12 @@ TEXTS: Final[Catalogue] = {
         "gebruik /sessie. /help laat alles zien.",
         "I didn't understand that as a session. Type for example 'CZ 75 25m 50 shots 431', or "
         "use /session. /help shows everything.",
+    ),
+    "slow_down": (
+        "Rustig aan: je stuurt meer dan {limit} berichten per minuut; ik sla er even een paar "
+        "over.",
+        "Easy does it: you are sending more than {limit} messages a minute; I'm skipping a "
+        "few for a moment.",
     ),
     "too_long": (
         "Dat bericht is te lang (meer dan {limit} tekens). Er is niets opgeslagen.",
@@ -164,6 +175,17 @@ class Access:
         return False
 
 
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """What each user of one transport may do (docs/abuse.md); None: no limit.
+
+    ``messages``: inputs a minute, checked before any database work, in memory (a restart
+    resets it). ``ai``: AI requests an hour and a day, counted from the ``jobs`` table."""
+
+    messages: RateLimiter | None = None
+    ai: AIQuota | None = None
+
+
 class Conversation:
     def __init__(
         self,
@@ -181,6 +203,7 @@ class Conversation:
         job_attempts: int = 5,
         on_jobs: Callable[[], None] | None = None,
         web_links: WebLinks | None = None,
+        limits: Mapping[str, Limits] | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
@@ -195,14 +218,27 @@ class Conversation:
         self.job_attempts = job_attempts
         self.on_jobs = on_jobs
         self.web_links = web_links
+        self.limits = dict(limits or {})  # by transport; the console chat (the owner) has none
+        self._languages: dict[tuple[str, str], Language] = {}  # for the rate-limit notice
+
+    def limit(self, transport: str, limits: Limits) -> None:
+        """Limit every user of ``transport`` (the Telegram transport sets its settings')."""
+        self.limits[transport] = limits
 
     def translator(self, language: Language) -> Translator:
         return Translator(self.catalogue, language)
 
     async def handle(self, sender: Sender, item: Input, *, update_id: int | None = None) -> Outcome:
+        refused = self._admit(sender)
+        if refused is not None:
+            return refused
+        return await self._handle(sender, item, update_id)
+
+    async def _handle(self, sender: Sender, item: Input, update_id: int | None) -> Outcome:
         profile = await self._known(sender)
         if isinstance(profile, Reply):
             return Outcome((profile,))
+        self._remember_language(sender, profile.language)
         t = self.translator(profile.language)
         if isinstance(item, Text) and len(item.text) > MAX_TEXT_IN:
             return Outcome((Reply(t("too_long", limit=MAX_TEXT_IN)),))
@@ -217,7 +253,7 @@ class Conversation:
         except Exception as error:  # noqa: BLE001 -- every failure gets a reply; bugs are logged
             if stored is not None:
                 await asyncio.to_thread(files.remove_stored, self.data_dir, stored.path)
-            return Outcome((Reply(_error_text(t, error)),))
+            return Outcome((Reply(self._error_text(t, profile, error)),))
         if turn is None:
             return Outcome(duplicate=True)
         for path in turn.remove_files:
@@ -225,6 +261,43 @@ class Conversation:
         if turn.wake_jobs and self.on_jobs is not None:
             self.on_jobs()
         return Outcome(tuple(turn.replies), notice=turn.notice)
+
+    def _admit(self, sender: Sender) -> Outcome | None:
+        """None when the input may be handled; else what to answer instead: the notice the
+        first time the sender goes over their rate limit, nothing after that. Either way no
+        database is touched — the update id is not even claimed, since the update was not
+        handled (a redelivery of it is handled if the limit allows by then)."""
+        limiter = self.limits.get(sender.transport, Limits()).messages
+        if limiter is None:
+            return None
+        key = (sender.transport, sender.external_id)
+        admission = limiter.admit(key)
+        if admission is Admission.ADMIT:
+            return None
+        if admission is Admission.DROP:
+            return Outcome(dropped=True)
+        language = self._languages.get(key) or language_from_hint(sender.language_hint)
+        notice = self.translator(language)("slow_down", limit=limiter.limit.per_minute)
+        log.info("rate limit: %s user %s is over it", sender.transport, sender.external_id)
+        return Outcome((Reply(notice),))
+
+    def _remember_language(self, sender: Sender, language: Language) -> None:
+        if sender.transport not in self.limits:
+            return
+        if len(self._languages) >= MAX_LANGUAGES:
+            self._languages.clear()  # a fallback to the chat app's language at worst
+        self._languages[(sender.transport, sender.external_id)] = language
+
+    def _error_text(self, t: Translator, profile: Profile, error: Exception) -> str:
+        if isinstance(error, ai_requests.AIQuotaUsed):
+            return ai_requests.quota_text(
+                t,
+                error.used,
+                timezone=profile.timezone,
+                now=self.clock.now(),
+                key="ai_quota.used",
+            )
+        return _error_text(t, error)
 
     async def _known(self, sender: Sender) -> Profile | Reply:
         """The user behind the sender, or the reply for one who cannot be served: not allowed,
@@ -316,6 +389,7 @@ class Conversation:
                 seq=seq,
                 job_attempts=self.job_attempts,
                 web_links=self.web_links,
+                ai_quota=self.limits.get(sender.transport, Limits()).ai,
             )
             turn = await self._dispatch(ctx, state, item, stored)
             turn.wake_jobs = turn.wake_jobs or ctx.jobs_queued
@@ -441,4 +515,4 @@ def _error_text(t: Translator, error: Exception) -> str:
 
 
 def catalogue(*parts: Catalogue) -> dict[str, tuple[str, str]]:
-    return build_catalogue(TEXTS, *parts)
+    return build_catalogue(TEXTS, ai_requests.TEXTS, *parts)

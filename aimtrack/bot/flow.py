@@ -24,6 +24,7 @@ from aimtrack.bot.i18n import Translator
 from aimtrack.bot.io import Button, Reply, Sender
 from aimtrack.core.clock import Clock
 from aimtrack.core.model import Profile, Weapon
+from aimtrack.core.quota import AIQuota
 from aimtrack.storage.repos import (
     AttachmentRepo,
     ProfileRepo,
@@ -86,6 +87,7 @@ class Context:
     job_attempts: int = 5  # attempts a queued AI job gets before the fallback
     jobs_queued: bool = False
     web_links: WebLinks | None = None  # None: no AIMTRACK_SECRET_KEY, so no web page
+    ai_quota: AIQuota | None = None  # AI requests the user may make; None: no limit (console)
 
     def today(self) -> date:
         return self.clock.now().astimezone(ZoneInfo(self.profile.timezone)).date()

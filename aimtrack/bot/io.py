@@ -92,3 +92,4 @@ class Outcome:
     replies: tuple[Reply, ...] = ()
     notice: str | None = None  # a short toast for a pressed button (answerCallbackQuery)
     duplicate: bool = False  # the update was handled before; say nothing
+    dropped: bool = False  # over the user's rate limit: skipped unseen; answer nothing at all

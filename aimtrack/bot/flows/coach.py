@@ -11,7 +11,8 @@ Steps (``State.step``; the keys of ``data``):
 
 Asking stores the question and a pending answer and queues the answer job, all in the turn's
 transaction: the worker fills the answer in later and pushes it as a message. A thread holds
-one weapon, so the weapon buttons pick one (or, pressed again, none).
+one weapon, so the weapon buttons pick one (or, pressed again, none). Over the user's AI quota
+(docs/abuse.md) asking rolls the turn back and says when to ask again; /coach says so at once.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from datetime import date, timedelta
 from typing import Final
 from zoneinfo import ZoneInfo
 
-from aimtrack.bot.ai_requests import request_answer
+from aimtrack.bot.ai_requests import quota_text, quota_used, request_answer
 from aimtrack.bot.flow import Context, State, StoredUpload, Turn, button_id, chunked, reply
 from aimtrack.bot.flows.draft import format_date
 from aimtrack.bot.flows.fields import show_date
@@ -207,7 +208,7 @@ async def _history(ctx: Context, *, explicit: bool) -> Turn:
     t = ctx.t
     threads = await CoachRepo(ctx.db, ctx.user_id).threads(limit=HISTORY)
     rows = [[ctx.button(_thread_label(ctx, thread), f"t:{thread.id}")] for thread in threads]
-    parts = [t("coach.ask")]
+    parts = [await _invitation(ctx, "coach.ask")]
     if threads:
         parts.insert(0, t("coach.history"))
     elif explicit:  # asked for the history: say there is none rather than nothing
@@ -325,13 +326,23 @@ async def _thread(ctx: Context, thread_id: int) -> Turn:
         f"💬 {thread.title}",
         await _scope(ctx, thread),
         *(_message_line(ctx, message) for message in messages[-SHOWN_MESSAGES:]),
-        t("coach.continue"),
+        await _invitation(ctx, "coach.continue"),
     ]
     shown = reply("\n\n".join(lines), [ctx.button(t("coach.btn.new"), "new")])
     return Turn([shown], State(NAME, "thread", {"tid": thread.id}))
 
 
 # --- helpers ------------------------------------------------------------------------------
+
+
+async def _invitation(ctx: Context, key: str) -> str:
+    """The invitation to type a question, or — over the AI quota — when one fits again
+    (earlier threads can still be read; a question would be refused)."""
+    used = await quota_used(ctx)
+    if used is None:
+        return ctx.t(key)
+    now, tz = ctx.clock.now(), ctx.profile.timezone
+    return quota_text(ctx.t, used, timezone=tz, now=now, key="ai_quota.coach")
 
 
 async def _offered(ctx: Context) -> list[Weapon]:

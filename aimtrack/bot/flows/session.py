@@ -19,13 +19,13 @@ from typing import Any, Final
 
 from aimtrack.ai.fallback_texts import number
 from aimtrack.bot import quick
-from aimtrack.bot.ai_requests import request_reflection
+from aimtrack.bot.ai_requests import quota_text, reflect_if_allowed
 from aimtrack.bot.flow import Context, State, StoredUpload, Turn, chunked, reply
 from aimtrack.bot.flows import draft
 from aimtrack.bot.flows.draft import DraftEntry
 from aimtrack.bot.flows.quick_entry import QuickEntryMixin
 from aimtrack.bot.flows.session_texts import TEXTS
-from aimtrack.bot.io import Reply
+from aimtrack.bot.io import Button, Reply
 from aimtrack.core import insight, limits
 from aimtrack.core.errors import InvalidInput
 from aimtrack.core.model import (
@@ -281,7 +281,8 @@ class SessionFlow(QuickEntryMixin):
             return await self._again(ctx, state.at("weapon"), "session.no_entries")
         new = await _is_new(ctx, state.data)
         session, remove = await draft.save(ctx, state.data)
-        await request_reflection(ctx, session.id)  # in this transaction: saved together
+        # In this transaction: saved together. Over the AI quota the session is saved anyway.
+        skipped = await reflect_if_allowed(ctx, session.id)
         lines = await draft.entry_lines(ctx, draft.from_session(session))
         photos = len(await ctx.attachments.list_for(AttachmentOwner.SESSION, session.id))
         text = ctx.t(
@@ -294,7 +295,17 @@ class SessionFlow(QuickEntryMixin):
         achieved = await achievements(ctx, session, new=new)
         if achieved:
             text = "\n\n".join([text, *achieved])
-        return Turn([reply(text)], None, remove_files=remove)
+        if skipped is None:
+            return Turn([reply(text)], None, remove_files=remove)
+        note = quota_text(
+            ctx.t,
+            skipped,
+            timezone=ctx.profile.timezone,
+            now=ctx.clock.now(),
+            key="ai_quota.no_reflection",
+        )
+        later = Button(ctx.t("ai_quota.btn.reflect"), f"!r:{session.id}")  # never expires
+        return Turn([reply(f"{text}\n\n{note}", [later])], None, remove_files=remove)
 
     # --- showing a step -----------------------------------------------------------------
 

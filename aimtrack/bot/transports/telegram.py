@@ -12,6 +12,9 @@
 - Every update id goes to the core, which handles a replayed update once.
 - Replies are HTML-escaped and split below 4,096 characters; buttons go on the last part.
 - Only private chats are served; the core refuses users that are not allowed.
+- Every Telegram user is rate-limited and has an AI quota (``AIMTRACK_USER_MESSAGES_PER_MINUTE``
+  and the like, docs/abuse.md): ``run_telegram`` gives the core these limits. An update the
+  core drops as over the limit gets no answer at all, not even for a pressed button.
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ from telegram.ext import (
 from telegram.request import HTTPXRequest, RequestData
 
 from aimtrack.bot import files
+from aimtrack.bot.conversation import Limits
 from aimtrack.bot.io import (
     Command,
     Input,
@@ -61,6 +65,7 @@ from aimtrack.bot.io import (
 )
 from aimtrack.core.errors import AimTrackError
 from aimtrack.core.model import Language
+from aimtrack.core.ratelimit import RateLimiter
 from aimtrack.storage.repos.users import TELEGRAM
 
 if TYPE_CHECKING:
@@ -205,6 +210,8 @@ class TelegramTransport:
             language_hint=user.language_code,
         )
         outcome = await self.conversation.handle(sender, item, update_id=update.update_id)
+        if outcome.dropped:  # over the user's rate limit: not even a button is answered
+            return
         if update.callback_query is not None:
             notice = outcome.notice[:MAX_NOTICE] if outcome.notice else None
             with contextlib.suppress(Exception):  # a late answer must not stop the replies
@@ -413,6 +420,9 @@ async def run_telegram(
         token=settings.telegram_token.get_secret_value(),
         base_url=str(settings.telegram_base_url),
         status=status,
+    )
+    conversation.limit(
+        TELEGRAM, Limits(messages=RateLimiter(settings.rate_limit), ai=settings.ai_quota)
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -41,6 +41,7 @@ from aimtrack.storage.tables import JobRow
 
 MAX_LIST = 500
 MAX_CLAIM = 500
+MAX_QUOTA_LOOKBACK = 10_000  # AIMTRACK_AI_REQUESTS_PER_DAY's bound
 _ENQUEUE_TRIES = 3
 _JOBS = JobRow.__table__
 _NO_LEASE = {"lease_owner": None, "lease_until": None}
@@ -304,6 +305,26 @@ class JobQueue:
                 return []
             query = query.where(JobRow.user_id == user_id)
         return await self._jobs(query)
+
+    async def queued_at(
+        self, *, user_id: int, kinds: Collection[str], since: datetime, limit: int
+    ) -> list[datetime]:
+        """When the user's jobs of ``kinds`` queued after ``since`` were queued, newest first,
+        at most ``limit``: what the AI quota counts. Every such job counts, finished or not;
+        a job whose idempotency key passed on to a newer one still counts."""
+        if not is_row_id(user_id) or not kinds or limit < 1:
+            return []
+        query = (
+            sa.select(JobRow.created_at)
+            .where(
+                JobRow.user_id == user_id,
+                JobRow.kind.in_(list(kinds)),
+                JobRow.created_at > since,
+            )
+            .order_by(JobRow.created_at.desc(), JobRow.id.desc())
+            .limit(min(limit, MAX_QUOTA_LOOKBACK))
+        )
+        return list(await self.db.scalars(query))
 
     async def retry(self, job_id: int, *, now: datetime, user_id: int | None = None) -> Job:
         """Run a failed job again from scratch, due now.
