@@ -87,6 +87,8 @@ ALLOWED_UPDATES: Final = ["message", "callback_query"]
 FIRST_REMINDER_SCAN_S: Final = 10.0  # after start: the bot is up, the worker has ticked
 RETRY_AFTER_429: Final = 3  # AIORateLimiter waits out retry_after this often, then gives up
 NETWORK_RETRY_DELAYS_S: Final = (0.5, 1.0, 2.0)  # after a 5xx, a dropped connection, a timeout
+# The start's token check: a Bot API that cannot be reached is said at once, in one line.
+NOT_RETRIED: Final = frozenset({"getMe"})
 
 
 class TransportError(AimTrackError):
@@ -125,9 +127,9 @@ class RetryingRateLimiter(AIORateLimiter):
 
     A call that timed out may have reached Telegram all the same, so a reply can arrive twice
     then, which is better than not at all (the user would not know whether a session was
-    saved). ``getUpdates`` never comes here: PTB's updater retries its own polls. Refusals
-    (400, 403) are not retried, and neither is a call still told to wait after
-    ``max_retries`` 429s."""
+    saved). ``getUpdates`` never comes here: PTB's updater retries its own polls; the start's
+    ``getMe`` is not retried. Refusals (400, 403) are not retried, and neither is a call
+    still told to wait after ``max_retries`` 429s."""
 
     def __init__(
         self, *, max_retries: int, delays_s: tuple[float, ...] = NETWORK_RETRY_DELAYS_S
@@ -144,7 +146,7 @@ class RetryingRateLimiter(AIORateLimiter):
         data: dict[str, Any],
         rate_limit_args: int | None,
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
-        for delay in self.delays_s:
+        for delay in () if endpoint in NOT_RETRIED else self.delays_s:
             try:
                 return await super().process_request(
                     callback, args, kwargs, endpoint, data, rate_limit_args
