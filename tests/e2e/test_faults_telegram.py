@@ -12,11 +12,16 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
 
+from aimtrack.bot.app import build_conversation
+from aimtrack.bot.conversation import Access
+from aimtrack.bot.transports.telegram import build_application, poll
+from aimtrack.core.clock import SystemClock
 from aimtrack.storage.engine import Database
 from aimtrack.storage.tables import SessionRow
 from tests.e2e import test_telegram
@@ -194,39 +199,69 @@ async def test_a_send_that_hangs_past_the_client_timeout_is_retried_and_arrives_
     assert len(reflections(api)) == 1
 
 
+@asynccontextmanager
+async def polling_bot(api: FakeBotAPI, db: Database, data_dir: Path) -> AsyncIterator[None]:
+    """The bot as ``run_telegram`` polls (:func:`poll`, which confirms an update only once it
+    was handled), with a 1 s long poll so that a poll hanging past the client's timeout
+    (the long poll plus PTB's 5 s read timeout) is quick to show."""
+    conversation = build_conversation(
+        db,
+        clock=SystemClock(),
+        data_dir=data_dir,
+        access=Access(telegram_ids=frozenset({ANNA}), console=False),
+    )
+    application = build_application(
+        conversation, token=api.token, base_url=api.base_url.removesuffix("/bot")
+    )
+    stop = asyncio.Event()
+    async with application:
+        await application.start()
+        polling = asyncio.create_task(poll(application, stop, timeout_s=1))
+        try:
+            yield
+        finally:
+            stop.set()
+            async with asyncio.timeout(30):
+                await polling
+            await application.stop()
+
+
 async def test_polling_recovers_from_getupdates_failing_and_handles_each_update_once(
     api: FakeBotAPI, db: Database, tmp_path: Path
 ) -> None:
-    """500s, then a poll that hangs past the client's timeout: PTB polls again (after a
-    short backoff for the 500s, at once after the timeout) and nothing is lost."""
+    """500s, then a poll that hangs past the client's timeout: the bot polls again (after a
+    short pause for the 500s, at once after the timeout) and nothing is lost."""
     api.fail_next("getUpdates", status=500, description="Internal Server Error", times=2)
     api.fail_next(
         "getUpdates",
         status=504,
         description="Gateway Timeout",
-        delay=PAST_THE_CLIENT_TIMEOUT_S,
+        delay=PAST_THE_CLIENT_TIMEOUT_S + 1,  # the long poll's second comes on top
     )
     first = api.push_update(message(ANNA, "/help"))
     api.push_update(message(ANNA, "/start"))
-    async with test_telegram.running_bot(api, db, tmp_path):
-        await until(lambda: len(api.sent_texts(ANNA)) >= 2, "both replies", timeout=30)
-        await asyncio.sleep(0.3)  # a second answer to either would have come by now
+    async with polling_bot(api, db, tmp_path):
+        await until(lambda: len(api.sent_texts(ANNA)) >= 2, "both replies")
         await api.wait_until_confirmed(first + 1)
+        await asyncio.sleep(0.3)  # a second answer to either would have come by now
 
     polls = [call.status for call in api.calls_to("getUpdates")]
     assert polls[:3] == [500, 500, 504]
     assert set(polls[3:]) == {200}
+    gaps = waited(api.calls_to("getUpdates")[:3])
+    assert gaps[0] >= 1.0  # PTB's pauses: 1 s, then 1.5 s
+    assert gaps[1] >= 1.5
     texts = api.sent_texts(ANNA, plain=True)
     assert len(texts) == 2
     assert "Wat ik kan" in texts[0]
     assert "Welkom bij AimTrack" in texts[1]
 
 
-async def test_updates_delivered_again_after_a_restart_are_handled_once(
+async def test_updates_are_confirmed_only_once_handled_and_handled_once_after_a_restart(
     api: FakeBotAPI, db: Database, tmp_path: Path
 ) -> None:
     """The bot handled the updates, but every getUpdates that would confirm them failed (and
-    so did the one PTB makes when it stops): Telegram delivers them again to the next
+    so did the one it makes when it stops): Telegram delivers them again to the next
     process, which recognises their update ids and answers nothing twice."""
     await test_telegram._weapons(db, ANNA)
     first = api.push_update(message(ANNA, "/help"))
@@ -238,12 +273,16 @@ async def test_updates_delivered_again_after_a_restart_are_handled_once(
     api.fail_next(
         "getUpdates", status=500, description="Internal Server Error", times=1000, when=confirms
     )
-    async with test_telegram.running_bot(api, db, tmp_path):
+    async with polling_bot(api, db, tmp_path):
         await until(lambda: CONFIRM in " ".join(api.sent_texts(ANNA, plain=True)), "the confirm")
     assert [u["update_id"] for u in api.pending_updates()] == [first, last]
+    answered = max(c.at for c in api.calls_to("sendMessage"))  # the reply to the last update
+    confirming = [c for c in api.calls_to("getUpdates") if confirms(c)]
+    assert confirming
+    assert min(c.at for c in confirming) > answered  # not before the batch was handled
     api.clear_faults()
 
-    async with test_telegram.running_bot(api, db, tmp_path):
+    async with polling_bot(api, db, tmp_path):
         await api.wait_until_confirmed(last)
         text = await test_telegram.tap(api, "Opslaan")
 

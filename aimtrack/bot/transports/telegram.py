@@ -1,8 +1,10 @@
 """The Telegram transport on python-telegram-bot 22: updates in, core inputs; replies out.
 
-- Long polling by default; a webhook with a ``secret_token`` when ``AIMTRACK_WEBHOOK_URL`` is
-  set, served by the web page's ``POST /telegram`` (:class:`aimtrack.web.app.Webhook`) on the
-  same port, not by PTB's own webhook server. The Bot API base URL comes from
+- Long polling by default (:func:`poll`: an update is confirmed to Telegram only once it
+  was handled, so a crash loses none); a webhook with a ``secret_token`` when
+  ``AIMTRACK_WEBHOOK_URL`` is set, served by the web page's ``POST /telegram``
+  (:class:`aimtrack.web.app.Webhook`) on the same port, not by PTB's own webhook server.
+  The Bot API base URL comes from
   ``AIMTRACK_TELEGRAM_BASE_URL`` (a local Bot API server, or the fake one in tests).
 - ``/health`` shows when Telegram last answered: a successful ``getUpdates`` or an accepted
   webhook update (:class:`aimtrack.web.health.TelegramStatus`).
@@ -26,7 +28,9 @@ import hmac
 import html
 import logging
 import signal
+import warnings
 from collections.abc import Awaitable, Callable, Coroutine
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Final
 
 from telegram import (
@@ -40,7 +44,14 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatAction, ChatType, MessageLimit, ParseMode
-from telegram.error import BadRequest, NetworkError, TelegramError
+from telegram.error import (
+    BadRequest,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -50,6 +61,7 @@ from telegram.ext import (
     TypeHandler,
 )
 from telegram.request import HTTPXRequest, RequestData
+from telegram.warnings import PTBDeprecationWarning
 
 from aimtrack.bot import files
 from aimtrack.bot.conversation import Limits
@@ -89,6 +101,8 @@ RETRY_AFTER_429: Final = 3  # AIORateLimiter waits out retry_after this often, t
 NETWORK_RETRY_DELAYS_S: Final = (0.5, 1.0, 2.0)  # after a 5xx, a dropped connection, a timeout
 # The start's token check: a Bot API that cannot be reached is said at once, in one line.
 NOT_RETRIED: Final = frozenset({"getMe"})
+LONG_POLL_S: Final = 10  # getUpdates waits this long for an update (PTB's default)
+POLL_PAUSE_MAX_S: Final = 30.0  # the longest pause between polls after errors
 
 
 class TransportError(AimTrackError):
@@ -127,9 +141,9 @@ class RetryingRateLimiter(AIORateLimiter):
 
     A call that timed out may have reached Telegram all the same, so a reply can arrive twice
     then, which is better than not at all (the user would not know whether a session was
-    saved). ``getUpdates`` never comes here: PTB's updater retries its own polls; the start's
-    ``getMe`` is not retried. Refusals (400, 403) are not retried, and neither is a call
-    still told to wait after ``max_retries`` 429s."""
+    saved). ``getUpdates`` never comes here (:func:`poll` retries its own polls), and the
+    start's ``getMe`` is not retried. Refusals (400, 403) are not retried, and neither is a
+    call still told to wait after ``max_retries`` 429s."""
 
     def __init__(
         self, *, max_retries: int, delays_s: tuple[float, ...] = NETWORK_RETRY_DELAYS_S
@@ -451,11 +465,9 @@ async def run_telegram(
             )
         if on_ready is not None:
             await on_ready()
-        updater = application.updater
-        assert updater is not None  # noqa: S101 -- the builder made one
-        if webhook is None or settings.webhook_url is None:
-            await updater.start_polling(allowed_updates=ALLOWED_UPDATES)
-        else:
+        polling = webhook is None or settings.webhook_url is None
+        if not polling:
+            assert webhook is not None  # noqa: S101 -- not polling
             assert settings.secret_key is not None  # noqa: S101 -- checked above
             secret = webhook_secret(settings.secret_key.get_secret_value())
             webhook.open(secret, _deliverer(application))
@@ -464,14 +476,106 @@ async def run_telegram(
             )
         await application.start()
         log.info("AimTrack is running on Telegram; stop with Ctrl-C")
-        await stop.wait()
+        failed = await _serve(application, stop, polling=polling)
         if webhook is not None:
             webhook.close()
-        if updater.running:
-            await updater.stop()
         await worker.stop()
         await application.stop()
         messengers.unregister(TELEGRAM)
+        if failed is not None:
+            msg = f"polling Telegram stopped: {failed}"
+            raise TransportError(msg) from failed
+
+
+async def _serve(
+    application: Application[Any, Any, Any, Any, Any, Any], stop: asyncio.Event, *, polling: bool
+) -> TelegramError | None:
+    """Until SIGINT or SIGTERM (``stop``), polling meanwhile unless a webhook delivers the
+    updates; returns what ended polling before that (a token Telegram refuses), if anything."""
+    if not polling:
+        await stop.wait()
+        return None
+    try:
+        await poll(application, stop)
+    except InvalidToken as error:
+        return error
+    return None
+
+
+async def poll(
+    application: Application[Any, Any, Any, Any, Any, Any],
+    stop: asyncio.Event,
+    *,
+    timeout_s: int = LONG_POLL_S,
+) -> None:
+    """Long polling that confirms updates to Telegram only once they were handled; returns
+    once ``stop`` is set (after the update being handled), raises :class:`InvalidToken`.
+
+    Telegram forgets an update when a ``getUpdates`` asks for an offset past it. PTB's own
+    Updater asks for the next batch (with that offset) as soon as it fetched one, before any
+    of it was handled, so a process killed then lost those updates for good: the user's
+    message was never answered. Here the offset past a batch goes out only after every
+    update of it had its turn; a process that dies midway gets the batch again after its
+    restart, and the core's update-id check (``processed_updates``) answers each update once.
+
+    Errors are waited out as PTB's Updater does: at once after a timeout, what a 429 asks,
+    else 1 s growing by half up to 30 s. On the way out, what was handled is confirmed.
+    """
+    bot = application.bot
+    offset: int | None = None
+    ready = False  # the webhook is deleted: Telegram refuses getUpdates while one is set
+    pause = 0.0
+    stopping = asyncio.create_task(stop.wait())
+    fetch: asyncio.Task[tuple[Update, ...]] | None = None
+    try:
+        while not stop.is_set():
+            fetch = asyncio.create_task(_fetch(bot, offset, timeout_s, delete_webhook=not ready))
+            await asyncio.wait({fetch, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            if not fetch.done():
+                break
+            try:
+                updates = fetch.result()
+            except InvalidToken:
+                raise
+            except TelegramError as error:
+                pause = _poll_pause(error, pause)
+                log.warning("polling Telegram failed (%s); again in %g s", error, pause)
+                await asyncio.wait({stopping}, timeout=pause)
+                continue
+            ready, pause = True, 0.0
+            for update in updates:
+                if stop.is_set():
+                    break  # the rest of the batch comes again after the restart
+                await application.process_update(update)  # errors go to the error handler
+                offset = update.update_id + 1
+    finally:
+        stopping.cancel()
+        if fetch is not None and not fetch.done():
+            fetch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await fetch
+    if offset is not None:
+        with contextlib.suppress(TelegramError):  # else they come again, and are recognised
+            await bot.get_updates(offset=offset, timeout=0, allowed_updates=ALLOWED_UPDATES)
+
+
+async def _fetch(
+    bot: Bot, offset: int | None, timeout_s: int, *, delete_webhook: bool
+) -> tuple[Update, ...]:
+    if delete_webhook:
+        await bot.delete_webhook()
+    return await bot.get_updates(offset=offset, timeout=timeout_s, allowed_updates=ALLOWED_UPDATES)
+
+
+def _poll_pause(error: TelegramError, previous: float) -> float:
+    if isinstance(error, TimedOut):
+        return 0.0
+    if isinstance(error, RetryAfter):
+        with warnings.catch_warnings():  # an int unless PTB_TIMEDELTA is set, and it warns
+            warnings.simplefilter("ignore", PTBDeprecationWarning)
+            after: Any = error.retry_after
+        return (after.total_seconds() if isinstance(after, timedelta) else float(after)) + 0.5
+    return 1.0 if previous == 0 else min(POLL_PAUSE_MAX_S, previous * 1.5)
 
 
 Tick = Callable[[CallbackContext[Any, Any, Any, Any]], Coroutine[Any, Any, None]]
