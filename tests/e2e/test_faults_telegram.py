@@ -2,8 +2,9 @@
 that hang past the client's timeout, and ``getUpdates`` failing.
 
 The bot is ``run_telegram`` itself (real PTB, its rate limiter and JobQueue, the durable
-worker pushing the statistics reflection) against the fake Bot API, which scripts the faults
-per method (``FakeBotAPI.fail_next``) and records when every call arrived and was answered.
+worker pushing the statistics reflection; for the polling faults its ``poll`` loop with a
+1 s long poll) against the fake Bot API, which scripts the faults per method
+(``FakeBotAPI.fail_next``) and records when every call arrived and was answered.
 What must hold: the bot waits as long as Telegram asks, tries again, and every reply to a turn
 and every pushed message arrives exactly once. docs/faults.md sums it up.
 """
