@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from aimtrack.bot import quick
-from aimtrack.bot.flow import Context, State, Turn, chunked, reply
+from aimtrack.bot.flow import Context, State, Turn, button_id, chunked, reply
 from aimtrack.bot.flows import draft
 from aimtrack.bot.flows.draft import DraftEntry
 from aimtrack.core import limits
@@ -115,7 +115,7 @@ class QuickEntryMixin:
             state.data["on"] = (ctx.today() - timedelta(days=int(arg == "1"))).isoformat()
             state.data.pop("ask_date", None)
         elif verb == "qw" and line is not None:
-            line["w"] = (await ctx.weapons.get(int(arg))).id  # NotFound for a forged id
+            line["w"] = (await ctx.weapons.get(button_id(arg))).id  # NotFound for a forged id
         elif verb == "qnew" and line is not None and line.get("wt"):
             line["w"] = (await ctx.weapons.add(WeaponSpec(name=line["wt"]))).id
         elif verb == "qd" and line is not None:

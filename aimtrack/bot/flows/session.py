@@ -20,7 +20,7 @@ from typing import Any, Final
 from aimtrack.ai.fallback_texts import number
 from aimtrack.bot import quick
 from aimtrack.bot.ai_requests import quota_text, reflect_if_allowed
-from aimtrack.bot.flow import Context, State, StoredUpload, Turn, chunked, reply
+from aimtrack.bot.flow import Context, State, StoredUpload, Turn, button_id, chunked, reply
 from aimtrack.bot.flows import draft
 from aimtrack.bot.flows.draft import DraftEntry
 from aimtrack.bot.flows.quick_entry import QuickEntryMixin
@@ -143,11 +143,11 @@ class SessionFlow(QuickEntryMixin):
         if verb == "later":
             return Turn([reply(ctx.t("session.kept_for_later"))], None)
         if verb == "w":
-            return await self._pick_weapon(ctx, state, int(arg))
+            return await self._pick_weapon(ctx, state, button_id(arg))  # forged: not found
         if verb == "neww":
             return await self._new_weapon(ctx, state)
         if verb == "d":
-            return await self._set_distance(ctx, state, int(arg))
+            return await self._set_distance(ctx, state, button_id(arg))  # forged: out of range
         if verb == "c":
             clubs = await ctx.sessions.recent_clubs(limit=MAX_CLUBS)
             data["club"] = clubs[int(arg)] if arg.isdecimal() and int(arg) < len(clubs) else None
