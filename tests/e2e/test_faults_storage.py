@@ -120,12 +120,17 @@ async def attachment_paths(db: Database) -> list[str]:
         return list((await s.execute(sa.select(AttachmentRow.path))).scalars())
 
 
-async def send_photo(api: FakeBotAPI, expected: str) -> str:
+async def send_photo(api: FakeBotAPI, *expected: str) -> str:
+    """Send a photo and wait until the replies show everything ``expected``."""
     file_id, unique = api.add_file(jpeg((800, 600)))
     before = len(api.sent_texts(ANNA))
     api.push_update(photo(ANNA, [(file_id, unique, 800, 600, 5000)]))
-    await until(lambda: expected in " ".join(api.sent_texts(ANNA, plain=True)[before:]))
-    return "\n".join(api.sent_texts(ANNA, plain=True)[before:])
+
+    def since() -> str:
+        return "\n".join(api.sent_texts(ANNA, plain=True)[before:])
+
+    await until(lambda: all(text in since() for text in expected))
+    return since()
 
 
 @pytest.mark.parametrize("fails_at", ["write", "fsync"])
@@ -154,7 +159,7 @@ async def test_a_full_disk_is_said_plainly_and_leaves_no_file_and_the_draft_inta
         assert await drafts(db) == before
 
         monkeypatch.setattr(files, "os", os)  # space was made
-        assert "Foto toegevoegd (1)" in await send_photo(api, "Foto toegevoegd")
+        assert "Foto toegevoegd (1)" in await send_photo(api, "Foto toegevoegd", CONFIRM)
         text = await tap(api, "Opslaan")
 
     assert "Opgeslagen" in text
