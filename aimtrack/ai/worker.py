@@ -27,7 +27,7 @@ import os
 import random
 import socket
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -117,6 +117,9 @@ class JobWorker:
         self._claiming = asyncio.Lock()
         self._wake = asyncio.Event()
         self._stopping = False
+        # Called when a job ends and frees a slot, so what waits behind it starts now rather
+        # than at the next poll (the Telegram transport ticks from PTB's JobQueue).
+        self.on_free: Callable[[], None] = self.wake
 
     @property
     def busy(self) -> int:
@@ -179,6 +182,8 @@ class JobWorker:
         for job_id, running in list(self._running.items()):
             if running is task:
                 del self._running[job_id]
+        if not self._stopping:
+            self.on_free()
 
     async def drain(self, *, rounds: int = 100) -> None:
         """Run ticks until nothing is due or running (for tests and the CLI)."""

@@ -10,6 +10,7 @@ sent in any request, two users' jobs never mixing).
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import io
 import json
@@ -1076,3 +1077,42 @@ async def test_a_shutdown_hands_a_running_job_back_without_using_an_attempt(
     assert job.lease_owner is None
     assert job.run_after == NOW
     assert rig.outbox.sent == []
+
+
+class _Counts:
+    """A handler that finishes at once and counts its runs."""
+
+    def __init__(self) -> None:
+        self.done = asyncio.Event()
+        self.runs = 0
+        self.wanted = 0
+
+    async def run(self, job: Job, lease: Lease) -> None:
+        self.runs += 1
+        if self.runs >= self.wanted:
+            self.done.set()
+
+    async def give_up(self, job: Job, lease: Lease, error: str) -> None:
+        raise AssertionError("a job that succeeds never gives up")
+
+
+async def test_a_finished_job_makes_room_for_the_next_at_once(db: Database) -> None:
+    """A burst of jobs behind a full worker goes out as slots free up, not one batch per poll:
+    with a poll of an hour, all of them still run (bench/README "throughput" found 330 of 500
+    reflections waiting a quarter of an hour)."""
+    handler = _Counts()
+    handler.wanted = 5
+    worker = JobWorker(
+        db, {"count": handler}, clock=FixedClock(NOW), config=WorkerConfig(concurrency=1)
+    )
+    async with db.transaction() as s:
+        for _ in range(handler.wanted):
+            await JobQueue(s).enqueue("count", user_id=None, payload={}, now=NOW)
+    stop = asyncio.Event()
+    running = asyncio.create_task(worker.run(poll=timedelta(hours=1), stop=stop))
+    try:
+        await asyncio.wait_for(handler.done.wait(), timeout=60)  # an hour if it waited a poll
+    finally:
+        stop.set()
+        await running
+    assert handler.runs == 5

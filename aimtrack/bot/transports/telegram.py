@@ -456,6 +456,7 @@ async def run_telegram(
         messengers.register(TELEGRAM, TelegramPusher(application.bot))
         tick = schedule_worker(application, worker, poll_s=settings.job_poll_s)
         conversation.on_jobs = lambda: _tick_now(application, tick)
+        worker.on_free = conversation.on_jobs  # a finished job makes room: look again now
         if reminders is not None:
             schedule_reminders(
                 application,

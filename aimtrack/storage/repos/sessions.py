@@ -132,15 +132,16 @@ class SessionRepo(UserScopedRepo):
         if weapon_id is not None:
             if not is_row_id(weapon_id):
                 return []
+            # Not a correlated EXISTS: SQLite then walks every entry of the weapon for each
+            # session (quadratic in the history; bench/README "throughput"). The sessions of
+            # the weapon are one indexed lookup.
             used = aliased(EntryRow)
             in_range.append(
-                sa.select(used.id)
-                .where(
-                    used.user_id == self.user_id,
-                    used.session_id == SessionRow.id,
-                    used.weapon_id == weapon_id,
+                SessionRow.id.in_(
+                    sa.select(used.session_id).where(
+                        used.user_id == self.user_id, used.weapon_id == weapon_id
+                    )
                 )
-                .exists()
             )
         rows = (
             await self.db.execute(
