@@ -30,7 +30,7 @@ from aimtrack.bot.ai_messages import STATISTICS, answer_reply, insight_reply, re
 from aimtrack.bot.ai_requests import ANSWER, INSIGHT, REFLECTION, request_key
 from aimtrack.bot.i18n import Translator
 from aimtrack.bot.io import Reply
-from aimtrack.bot.push import Activity, Address, Messengers, deliver
+from aimtrack.bot.push import Activity, Address, Messengers, NoRoute, deliver
 from aimtrack.core import stats
 from aimtrack.core.clock import Clock
 from aimtrack.core.errors import NotFound
@@ -144,6 +144,20 @@ class AIJobs:
             weapons = await WeaponRepo(db, user_id).list_weapons(include_retired=True)
             sessions = await SessionRepo(db, user_id).history(limit=HISTORY_LIMIT, **history)
         return Records(profile, {w.id: w for w in weapons}, sessions)
+
+    def recipient(self, job: Job, lease: Lease, what: str) -> Address | None:
+        """Where a file-making job (export, charts, /mijndata) sends its result, or None when
+        there is nothing to do: sent already, no user, or nobody here who could receive it
+        (``what`` is not kept, so it is dropped, with a warning)."""
+        if lease.already_sent or job.user_id is None:
+            return None
+        target = Address.from_json(job.payload)
+        try:
+            self.messengers.get(target)
+        except NoRoute as missing:
+            log.warning("job %s: %s; it is not kept, so the %s is dropped", job.id, missing, what)
+            return None
+        return target
 
     async def send(self, job: Job, lease: Lease, reply: Reply) -> None:
         """Push ``reply`` once: a run after a crash skips a message already recorded."""

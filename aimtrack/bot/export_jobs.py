@@ -25,7 +25,7 @@ from aimtrack.bot.flow import Context
 from aimtrack.bot.flows.fields import show_date
 from aimtrack.bot.i18n import Catalogue
 from aimtrack.bot.io import OutFile, Reply
-from aimtrack.bot.push import Activity, Address, NoRoute
+from aimtrack.bot.push import Activity
 from aimtrack.core.errors import InvalidInput, NotFound
 from aimtrack.core.model import Job
 from aimtrack.exports.service import ExportFormat, ExportRequest, export_register
@@ -101,13 +101,8 @@ class ExportJob:
         self.jobs = jobs
 
     async def run(self, job: Job, lease: Lease) -> None:
-        if lease.already_sent or job.user_id is None:
-            return
-        target = Address.from_json(job.payload)
-        try:
-            self.jobs.messengers.get(target)
-        except NoRoute as missing:  # an export is not kept: nobody here could receive it
-            log.warning("job %s: %s; the export is dropped", job.id, missing)
+        target = self.jobs.recipient(job, lease, "export")
+        if target is None or job.user_id is None:
             return
         t = await self.jobs.translator_for(job.user_id)
         request = from_payload(job.payload)

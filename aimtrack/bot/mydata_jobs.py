@@ -36,7 +36,7 @@ from aimtrack.bot.flow import Context
 from aimtrack.bot.flows.fields import show_date
 from aimtrack.bot.i18n import Catalogue, Translator
 from aimtrack.bot.io import OutFile, Reply
-from aimtrack.bot.push import Activity, Address, NoRoute
+from aimtrack.bot.push import Activity
 from aimtrack.core.errors import NotFound
 from aimtrack.core.model import Job
 from aimtrack.exports.archive import Member, write_zip
@@ -240,13 +240,8 @@ class MyDataJob:
         self.limit = limit
 
     async def run(self, job: Job, lease: Lease) -> None:
-        if lease.already_sent or job.user_id is None:
-            return
-        target = Address.from_json(job.payload)
-        try:
-            self.jobs.messengers.get(target)
-        except NoRoute as missing:  # the archive is not kept: nobody here could receive it
-            log.warning("job %s: %s; the archive is dropped", job.id, missing)
+        target = self.jobs.recipient(job, lease, "archive")
+        if target is None or job.user_id is None:
             return
         try:
             async with self.jobs.db.transaction(read_only=True) as db:

@@ -29,7 +29,7 @@ from aimtrack.bot.ai_requests import address
 from aimtrack.bot.flow import Context
 from aimtrack.bot.i18n import Catalogue, Translator
 from aimtrack.bot.io import OutFile, Reply
-from aimtrack.bot.push import Activity, Address, NoRoute
+from aimtrack.bot.push import Activity
 from aimtrack.core import insight
 from aimtrack.core.errors import InvalidInput
 from aimtrack.core.licence import licence_progress
@@ -228,13 +228,8 @@ class ChartsJob:
         self.jobs = jobs
 
     async def run(self, job: Job, lease: Lease) -> None:
-        if lease.already_sent or job.user_id is None:
-            return
-        target = Address.from_json(job.payload)
-        try:
-            self.jobs.messengers.get(target)
-        except NoRoute as missing:  # charts are not kept: nobody here could receive them
-            log.warning("job %s: %s; the charts are dropped", job.id, missing)
+        target = self.jobs.recipient(job, lease, "charts")
+        if target is None or job.user_id is None:
             return
         request = ChartRequest.from_payload(job.payload)
         if await self._superseded(job, request):
