@@ -17,9 +17,9 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Final
 
-from aimtrack.core.licence import licence_window
+from aimtrack.core.licence import add_months, licence_window
 from aimtrack.core.model import ShootingSession
-from aimtrack.core.stats import cents, saved_in_order
+from aimtrack.core.stats import cents, per_shot, saved_in_order
 
 __all__ = [
     "MIN_STREAK_WEEKS",
@@ -139,7 +139,7 @@ def rounds_per_month(
     if months < 1:
         msg = f"months must be at least 1, not {months}"
         raise ValueError(msg)
-    firsts = [_add_months(today.replace(day=1), -back) for back in range(months - 1, -1, -1)]
+    firsts = [add_months(today.replace(day=1), -back) for back in range(months - 1, -1, -1)]
     rounds = dict.fromkeys(firsts, 0)
     sessions = dict.fromkeys(firsts, 0)
     for session in saved_in_order(history):
@@ -196,13 +196,13 @@ def personal_bests(
         if other.id == session.id:
             continue
         for entry in other.entries:
-            value = _per_shot(entry.score, entry.shots)
+            value = per_shot(entry)
             key = (entry.weapon_id, entry.distance_m)
             if value is not None and (key not in others or value > others[key]):
                 others[key] = value
     best_here: dict[tuple[int, int], tuple[Decimal, int, Decimal]] = {}
     for entry in sorted(session.entries, key=lambda e: e.position):
-        value = _per_shot(entry.score, entry.shots)
+        value = per_shot(entry)
         key = (entry.weapon_id, entry.distance_m)
         if value is None or entry.score is None:
             continue
@@ -247,18 +247,5 @@ def weeks_in_a_row(days: Iterable[date], *, today: date) -> int:
     return streak
 
 
-def _per_shot(score: Decimal | None, shots: int) -> Decimal | None:
-    """Per shot, rounded to cents as shown: a record must be visible in the figures."""
-    if score is None or shots <= 0:
-        return None
-    return cents(_CONTEXT.divide(score, shots))
-
-
 def _monday(day: date) -> date:
     return day - timedelta(days=day.weekday())
-
-
-def _add_months(first: date, months: int) -> date:
-    """The first day of the month ``months`` away from ``first`` (a first of a month)."""
-    index = first.year * 12 + first.month - 1 + months
-    return date(index // 12, index % 12 + 1, 1)

@@ -17,6 +17,7 @@ twice in the history changes nothing.
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -34,6 +35,16 @@ def _year_before(day: date) -> date:
         return day.replace(year=day.year - 1)
     except ValueError:  # 29 February
         return day.replace(year=day.year - 1, day=28)
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day ``months`` calendar months on, or the month's last day (31 Oct + 4 months
+    is 28 or 29 February)."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return day.replace(
+        year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1])
+    )
 
 
 def licence_window(today: date) -> tuple[date, date]:

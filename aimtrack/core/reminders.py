@@ -26,7 +26,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Final
 from zoneinfo import ZoneInfo
 
-from aimtrack.core.licence import licence_progress
+from aimtrack.core.licence import add_months, licence_progress
 from aimtrack.core.model import (
     Profile,
     ReminderKind,
@@ -114,16 +114,6 @@ def next_daytime(now: datetime, timezone: str) -> datetime:
     here = local_time(now, timezone)
     day = here.date() if here.time() < DAY_STARTS else here.date() + timedelta(days=1)
     return datetime.combine(day, DAY_STARTS, tzinfo=ZoneInfo(timezone)).astimezone(UTC)
-
-
-def add_months(day: date, months: int) -> date:
-    """The same day ``months`` calendar months on, or the month's last day (31 Oct + 4 months
-    is 28 or 29 February)."""
-    index = day.month - 1 + months
-    year, month = day.year + index // 12, index % 12 + 1
-    return day.replace(
-        year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1])
-    )
 
 
 def pace(required: int, today: date) -> int:

@@ -14,7 +14,6 @@ text and the score chart (rounds and licence do not depend on the selection).
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -28,7 +27,7 @@ from aimtrack.bot.i18n import Catalogue, Translator
 from aimtrack.bot.io import Button
 from aimtrack.bot.stats_jobs import Chart, ChartRequest, request_charts
 from aimtrack.core import insight, stats
-from aimtrack.core.licence import licence_progress, licence_window
+from aimtrack.core.licence import add_months, licence_progress, licence_window
 from aimtrack.core.model import ShootingSession, Weapon
 
 NAME: Final = "stats"
@@ -125,7 +124,7 @@ class StatsPeriod(StrEnum):
     def since(self, today: date) -> date | None:
         """The period's first day (inclusive) seen from ``today``; None: since ever."""
         if self is StatsPeriod.THREE_MONTHS:
-            return _months_before(today, 3) + timedelta(days=1)
+            return add_months(today, -3) + timedelta(days=1)
         if self is StatsPeriod.TWELVE_MONTHS:
             return licence_window(today)[0]
         if self is StatsPeriod.THIS_YEAR:
@@ -422,12 +421,3 @@ def _period(state: State) -> StatsPeriod:
 
 def _period_label(t: Translator, period: StatsPeriod, today: date) -> str:
     return t(f"stats.period.{period.value}", year=today.year)
-
-
-def _months_before(day: date, months: int) -> date:
-    """The same day ``months`` calendar months earlier (the month's last day when it is
-    shorter: 31 May less three months is 28 or 29 February)."""
-    index = day.year * 12 + day.month - 1 - months
-    year, month = divmod(index, 12)
-    month += 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
