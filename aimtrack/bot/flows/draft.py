@@ -211,9 +211,13 @@ def format_date(day: date, language: Language) -> str:
     return f"{names[day.weekday()]} {day:%d-%m-%Y}"
 
 
-async def entry_lines(ctx: Context, data: dict[str, Any]) -> list[str]:
-    """A bullet line per entry of a draft: "• CZ 75 — 25 m, 50 schoten, 431"."""
-    weapons = await ctx.weapon_index()
+async def entry_lines(
+    ctx: Context, data: dict[str, Any], weapons: dict[int, Weapon] | None = None
+) -> list[str]:
+    """A bullet line per entry of a draft: "• CZ 75 — 25 m, 50 schoten, 431" (``weapons``:
+    the user's, when the turn has read them already)."""
+    if weapons is None:
+        weapons = await ctx.weapon_index()
     return [f"• {entry_line(ctx, item, weapons)}" for item in entries(data)]
 
 

@@ -33,6 +33,7 @@ from aimtrack.core.model import (
     SessionSpec,
     SessionStatus,
     ShootingSession,
+    Weapon,
     WeaponSpec,
     clean_text,
 )
@@ -283,7 +284,8 @@ class SessionFlow(QuickEntryMixin):
         session, remove = await draft.save(ctx, state.data)
         # In this transaction: saved together. Over the AI quota the session is saved anyway.
         skipped = await reflect_if_allowed(ctx, session.id)
-        lines = await draft.entry_lines(ctx, draft.from_session(session))
+        weapons = await ctx.weapon_index()  # read once: the entry lines and the records name them
+        lines = await draft.entry_lines(ctx, draft.from_session(session), weapons)
         photos = len(await ctx.attachments.list_for(AttachmentOwner.SESSION, session.id))
         text = ctx.t(
             "session.saved",
@@ -292,7 +294,7 @@ class SessionFlow(QuickEntryMixin):
             entries="\n".join(lines),
             photos=photos,
         )
-        achieved = await achievements(ctx, session, new=new)
+        achieved = await achievements(ctx, session, new=new, weapons=weapons)
         if achieved:
             text = "\n\n".join([text, *achieved])
         if skipped is None:
@@ -441,14 +443,15 @@ async def _is_new(ctx: Context, data: dict[str, Any]) -> bool:
     return (await ctx.sessions.get(session_id)).status is SessionStatus.DRAFT
 
 
-async def achievements(ctx: Context, session: ShootingSession, *, new: bool) -> list[str]:
+async def achievements(
+    ctx: Context, session: ShootingSession, *, new: bool, weapons: dict[int, Weapon]
+) -> list[str]:
     """What a just-saved new session (or a completed "photo now" draft) achieved, as lines
     for its confirmation: a personal best per weapon and distance it beats, and — for the
     first session of this week — the weeks in a row the shooter has shot, once that is a
     streak worth saying. An edit says neither: what it achieved was said when it was new."""
     if not new:
         return []
-    weapons = await ctx.weapon_index()
     history: list[ShootingSession] = [session]
     for weapon_id in sorted({e.weapon_id for e in session.entries}):
         # every session with the weapon, however many: a best of long ago still counts
