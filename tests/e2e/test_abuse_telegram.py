@@ -14,21 +14,17 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import sqlalchemy as sa
 
-from aimtrack.bot.app import build_conversation, build_worker
+from aimtrack.bot.app import build_conversation
 from aimtrack.bot.conversation import Access, Conversation, Limits
-from aimtrack.bot.push import Messengers
-from aimtrack.bot.transports.telegram import build_application, run_telegram, webhook_secret
-from aimtrack.config import Settings
-from aimtrack.core.clock import FixedClock, SystemClock
+from aimtrack.bot.transports.telegram import build_application, webhook_secret
+from aimtrack.core.clock import FixedClock
 from aimtrack.core.model import EntrySpec, SessionSpec, WeaponSpec
 from aimtrack.core.ratelimit import RateLimit, RateLimiter
 from aimtrack.storage.engine import Database
@@ -41,17 +37,13 @@ from aimtrack.storage.tables import (
     ProcessedUpdateRow,
     UserRow,
 )
-from aimtrack.web.app import Webhook, build_app
-from aimtrack.web.health import TelegramStatus
-from aimtrack.web.links import WebKeys
-from aimtrack.web.server import WebServer
 from tests import botapi_spec
 from tests.chat import NOW, jpeg
-from tests.e2e.test_ai_telegram import stop_bot, until
+from tests.e2e.test_ai_telegram import until
+from tests.e2e.test_web_telegram import SECRET, running
 from tests.fakebotapi import FakeBotAPI, callback, document, message, photo
 
 ANNA, BOB, DENIED, STRANGER = 111, 222, 333, 999
-SECRET = "a-test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
 HOOK_URL = "https://bot.example.org/telegram"
 HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
@@ -116,61 +108,6 @@ async def polling(api: FakeBotAPI, conversation: Conversation) -> AsyncIterator[
             await application.stop()
 
 
-@dataclass
-class Served:
-    client: httpx.AsyncClient  # to the web page
-    conversation: Conversation
-
-
-@asynccontextmanager
-async def serving(
-    api: FakeBotAPI, db: Database, data_dir: Path, *, webhook_url: str | None, **settings: Any
-) -> AsyncIterator[Served]:
-    """``run_telegram`` with the web page, as ``aimtrack run`` wires them."""
-    config = Settings(
-        telegram_token=api.token,
-        telegram_base_url=api.base_url.removesuffix("/bot"),
-        webhook_url=webhook_url,
-        secret_key=SECRET,
-        job_poll_s=0.3,
-        **settings,
-    )
-    conversation = build_conversation(
-        db,
-        clock=SystemClock(),
-        data_dir=data_dir,
-        access=Access(telegram_ids=frozenset({ANNA}), console=False),
-    )
-    messengers = Messengers()
-    worker = build_worker(conversation, coach=None, messengers=messengers)
-    status, webhook = TelegramStatus(SystemClock()), Webhook()
-    app = build_app(db, clock=SystemClock(), keys=WebKeys(SECRET), telegram=status, webhook=webhook)
-    web = WebServer(app, host="127.0.0.1", port=0)
-    bot = asyncio.create_task(
-        run_telegram(
-            config,
-            conversation,
-            worker,
-            messengers,
-            status=status,
-            webhook=webhook,
-            on_ready=web.start,
-        )
-    )
-    ready = "setWebhook" if webhook_url else "getUpdates"
-    try:
-        await until(lambda: bool(api.calls_to(ready)) or bot.done(), f"the bot's {ready}")
-        if bot.done():
-            bot.result()
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{web.port}") as client:
-            yield Served(client, conversation)
-    finally:
-        try:
-            await stop_bot(bot)
-        finally:
-            await web.stop()
-
-
 # --- the webhook's secret token -----------------------------------------------------------
 
 
@@ -187,7 +124,7 @@ async def test_a_webhook_post_without_the_secret_token_reaches_nothing(
         {HEADER: webhook_secret(SECRET + "-another-installation")},
     ]
     update = {"update_id": 700, **message(ANNA, "/help")}
-    async with serving(api, db, tmp_path, webhook_url=HOOK_URL) as bot:
+    async with running(api, db, tmp_path, webhook_url=HOOK_URL) as bot:
         statuses = [
             (await bot.client.post("/telegram", json=update, headers=headers)).status_code
             for headers in forged
@@ -302,7 +239,7 @@ async def test_an_outsider_gets_their_id_and_reaches_nothing_through_the_webhook
     ids = await _anna_and_denied(db)
     updates = _forgeries(api, STRANGER, ids)
     # A burst that takes them all: the stranger is rate-limited too (see the flood test).
-    async with serving(api, db, tmp_path, webhook_url=HOOK_URL, user_message_burst=100) as bot:
+    async with running(api, db, tmp_path, webhook_url=HOOK_URL, user_message_burst=100) as bot:
         for number, update in enumerate(updates):
             response = await bot.client.post(
                 "/telegram",
@@ -351,7 +288,7 @@ async def test_a_flood_from_one_user_is_cut_and_another_is_answered_promptly(
 async def test_run_telegram_limits_its_users_as_the_settings_say(
     api: FakeBotAPI, db: Database, tmp_path: Path
 ) -> None:
-    async with serving(
+    async with running(
         api,
         db,
         tmp_path,

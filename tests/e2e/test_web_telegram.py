@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from aimtrack.bot.app import build_conversation, build_worker
-from aimtrack.bot.conversation import Access
+from aimtrack.bot.conversation import Access, Conversation
 from aimtrack.bot.push import Messengers
 from aimtrack.bot.transports.telegram import TransportError, run_telegram, webhook_secret
 from aimtrack.config import Settings
@@ -53,19 +53,22 @@ class Running:
     client: httpx.AsyncClient  # to the web page
     status: TelegramStatus
     webhook: Webhook
+    conversation: Conversation
 
 
 @asynccontextmanager
 async def running(
-    api: FakeBotAPI, db: Database, data_dir: Path, *, webhook_url: str | None
+    api: FakeBotAPI, db: Database, data_dir: Path, *, webhook_url: str | None, **more: Any
 ) -> AsyncIterator[Running]:
-    """``run_telegram`` with the web page started in ``on_ready``, as ``cmd_run`` does."""
+    """``run_telegram`` with the web page started in ``on_ready``, as ``cmd_run`` does
+    (``more``: further settings)."""
     settings = Settings(
         telegram_token=api.token,
         telegram_base_url=api.base_url.removesuffix("/bot"),
         webhook_url=webhook_url,
         secret_key=SECRET,
         job_poll_s=0.3,
+        **more,
     )
     conversation = build_conversation(
         db,
@@ -95,7 +98,7 @@ async def running(
         if bot.done():
             bot.result()
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{web.port}") as client:
-            yield Running(client, status, webhook)
+            yield Running(client, status, webhook, conversation)
     finally:
         try:
             await stop_bot(bot)
