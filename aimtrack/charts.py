@@ -7,8 +7,9 @@ days in the rolling 12 months against the minimum, and this year's matches (:fun
 Made for a phone: 1200 x 900 px (6 x 4.5 in at 200 dpi), which Telegram shows about 400 CSS px
 wide, so text is 12-17 pt, lines are thick and ticks few. Colours are Okabe-Ito (colourblind
 safe) and nothing is told by colour alone. Text is matplotlib's bundled DejaVu Sans; a character
-it cannot draw becomes ``?``. Labels are Dutch or English, month names from :data:`MONTHS` (never
-the locale), dates day-month as the shooter reads them. No input, however empty, raises: no
+it cannot draw becomes ``?``. Labels are Dutch or English (:mod:`aimtrack.core.i18n`), month
+names from :mod:`aimtrack.core.formatting` (never the locale), dates day-month as the shooter
+reads them. No input, however empty, raises: no
 data gives the axes with "nog geen gegevens"; a negative number or two sequences of different
 lengths is a ``ValueError``.
 
@@ -27,7 +28,7 @@ import io
 import math
 import textwrap
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Final, TypeVar
@@ -39,13 +40,13 @@ from matplotlib.figure import Figure
 from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.ticker import FixedLocator, Formatter, FuncFormatter, MaxNLocator, NullLocator
 
+from aimtrack.core import formatting
+from aimtrack.core.i18n import Catalogue, Translator
 from aimtrack.core.model import Language
-from aimtrack.exports.texts import show_count
 
 N = TypeVar("N", int, Decimal)
 
 __all__ = [
-    "MONTHS",
     "TEXTS",
     "DayLabels",
     "licence_chart",
@@ -54,7 +55,7 @@ __all__ = [
     "score_chart",
 ]
 
-TEXTS: Final[Mapping[str, tuple[str, str]]] = {
+TEXTS: Final[Catalogue] = {
     "no_data": ("nog geen gegevens", "no data yet"),
     "points_per_shot": ("punten per schot", "points per shot"),
     "per_session": ("per sessie", "per session"),
@@ -74,21 +75,6 @@ TEXTS: Final[Mapping[str, tuple[str, str]]] = {
     "club": ("Club", "Club"),
     "of": ("{count} van {required}", "{count} of {required}"),
 }
-
-MONTHS: Final[tuple[tuple[str, str], ...]] = (  # (dutch, english), January first
-    ("jan", "Jan"),
-    ("feb", "Feb"),
-    ("mrt", "Mar"),
-    ("apr", "Apr"),
-    ("mei", "May"),
-    ("jun", "Jun"),
-    ("jul", "Jul"),
-    ("aug", "Aug"),
-    ("sep", "Sep"),
-    ("okt", "Oct"),
-    ("nov", "Nov"),
-    ("dec", "Dec"),
-)
 
 SIZE: Final = (6.0, 4.5)  # inches
 DPI: Final = 200  # -> 1200 x 900 px
@@ -127,6 +113,7 @@ def score_chart(
     language: Language,
 ) -> bytes:
     """Points per shot per session (markers) and their moving average (a bold line)."""
+    t = translator(language)
     if len(points) != len(average):
         msg = f"points and average differ in length: {len(points)} and {len(average)}"
         raise ValueError(msg)
@@ -135,7 +122,7 @@ def score_chart(
     figure, ax = _figure()
     figure.suptitle(_title(title), fontsize=TITLE_PT, fontweight="bold", parse_math=False)
     _style(ax)
-    ax.set_ylabel(text("points_per_shot", language), fontsize=LABEL_PT)
+    ax.set_ylabel(t("points_per_shot"), fontsize=LABEL_PT)
     if not points:
         _no_data(ax, language)
         return _png(figure)
@@ -152,7 +139,7 @@ def score_chart(
         markersize=3.5 if many else 6.5 if len(points) <= 40 else 5.0,
         markeredgewidth=0,
         clip_on=False,  # a score of 0 sits on the axis, whole
-        label=text("per_session", language),
+        label=t("per_session"),
     )
     if any(mean is not None for mean in means):
         ax.plot(
@@ -161,7 +148,7 @@ def score_chart(
             color=VERMILLION,
             linewidth=2.6 if many else 3.5,
             solid_capstyle="round",
-            label=text("average", language, window=window),
+            label=t("average", window=window),
         )
     _date_axis(ax, xs[0], xs[-1], language)
     shown = [*values, *(mean for mean in means if mean is not None)]
@@ -186,25 +173,26 @@ def score_chart(
 
 def rounds_chart(months: Sequence[tuple[date, int]], *, language: Language) -> bytes:
     """A bar per month with its rounds on top; the total in the subtitle."""
+    t = translator(language)
     counts = [_non_negative(rounds, "rounds") for _, rounds in months]
     figure, ax = _figure()
-    figure.suptitle(text("rounds_title", language), fontsize=TITLE_PT, fontweight="bold")
+    figure.suptitle(t("rounds_title"), fontsize=TITLE_PT, fontweight="bold")
     _style(ax)
     if not months:
         _no_data(ax, language)
         return _png(figure)
-    total = show_count(sum(counts), language)
+    total = formatting.count(sum(counts), language)
     subtitle = (
-        text("rounds_total_one", language, total=total)
+        t("rounds_total_one", total=total)
         if len(months) == 1
-        else text("rounds_total", language, total=total, months=len(months))
+        else t("rounds_total", total=total, months=len(months))
     )
     ax.set_title(subtitle, fontsize=SUBTITLE_PT, color=GREY, pad=10)
     places = list(range(len(months)))
     bars = ax.bar(places, counts, width=0.78 if len(months) <= 24 else 0.9, color=BLUE)
     slot = PLOT_WIDTH_PT / max(len(months), MIN_BARS_WIDE)
     if slot >= VALUE_PT * 1.5:  # room for a number on every bar, upright if not level
-        labels = [show_count(count, language) for count in counts]
+        labels = [formatting.count(count, language) for count in counts]
         widest = max(len(label) for label in labels) * DIGIT_EM * VALUE_PT
         upright = widest > slot * 0.95
         ax.bar_label(
@@ -223,14 +211,16 @@ def rounds_chart(months: Sequence[tuple[date, int]], *, language: Language) -> b
     else:  # years of months: a y axis instead
         ax.set_ylim(0, max(*counts, 10) * 1.08)
         ax.yaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))
-        ax.yaxis.set_major_formatter(FuncFormatter(lambda x, _: show_count(round(x), language)))
+        ax.yaxis.set_major_formatter(
+            FuncFormatter(lambda x, _: formatting.count(round(x), language))
+        )
     shown, labels = _month_ticks([day for day, _ in months], language)
     ax.set_xticks(shown, labels)
     air = max(0.0, (MIN_BARS_WIDE - len(months)) / 2)  # one month is not a slab
     ax.set_xlim(-0.6 - air, len(months) - 0.4 + air)
     ax.tick_params(axis="x", length=0, pad=6)
     if not any(counts):
-        _message(ax, text("no_rounds", language))
+        _message(ax, t("no_rounds"))
     return _png(figure)
 
 
@@ -247,6 +237,7 @@ def licence_chart(
 ) -> bytes:
     """Top: the rolling count of shooting days against the minimum. Bottom: this year's KNSA
     and club matches against what each requires (either is enough)."""
+    t = translator(language)
     counts = [_non_negative(count, "shooting days") for _, count in days]
     for value, name in (
         (required_days, "required_days"),
@@ -261,10 +252,10 @@ def licence_chart(
     _days_panel(top, days, counts, required_days, language)
     _matches_panel(
         bottom,
-        text("matches_title", language, knsa=required_knsa, club=required_club, year=year),
+        t("matches_title", knsa=required_knsa, club=required_club, year=year),
         (
-            (text("knsa", language), knsa, required_knsa),
-            (text("club", language), club, required_club),
+            (t("knsa"), knsa, required_knsa),
+            (t("club"), club, required_club),
         ),
         language,
     )
@@ -278,7 +269,8 @@ def _days_panel(
     required: int,
     language: Language,
 ) -> None:
-    ax.set_title(text("days_title", language), fontsize=TITLE_PT - 1, fontweight="bold", pad=8)
+    t = translator(language)
+    ax.set_title(t("days_title"), fontsize=TITLE_PT - 1, fontweight="bold", pad=8)
     _style(ax)
     if not days:
         _no_data(ax, language)
@@ -288,7 +280,7 @@ def _days_panel(
     ax.plot(xs, counts, drawstyle="steps-post", color=BLUE, linewidth=3.0)
     ax.axhline(required, color=VERMILLION, linewidth=2.2, linestyle=(0, (5, 3)))
     ax.annotate(
-        text("minimum", language, required=required),
+        t("minimum", required=required),
         (0.02, required),
         xycoords=ax.get_yaxis_transform(),
         xytext=(0, 5),
@@ -302,7 +294,7 @@ def _days_panel(
     current = counts[-1]
     ax.plot([xs[-1]], [current], marker="o", markersize=9, color=BLUE, clip_on=False)
     ax.annotate(
-        text("now", language, count=current),
+        t("now", count=current),
         (xs[-1], current),
         xytext=(-8, 8),
         textcoords="offset points",
@@ -316,7 +308,7 @@ def _days_panel(
     _date_axis(ax, xs[0], xs[-1], language)
     ax.set_ylim(0, max(required * 1.3, max(counts) * 1.18, 5))
     ax.yaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda x, _: show_count(round(x), language)))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda x, _: formatting.count(round(x), language)))
 
 
 def _matches_panel(
@@ -325,6 +317,7 @@ def _matches_panel(
     rows: Sequence[tuple[str, int, int]],  # (label, count, required), top row first
     language: Language,
 ) -> None:
+    t = translator(language)
     ax.set_title(title, fontsize=SUBTITLE_PT, fontweight="bold", pad=6)
     places = list(range(len(rows)))[::-1]
     scale = max(max(count, required) for _, count, required in rows) or 1
@@ -333,7 +326,7 @@ def _matches_panel(
         ax.barh(place, required, height=0.62, color=PALE)
         ax.barh(place, count, height=0.62, color=GREEN if met else ORANGE)
         ax.plot([required, required], [place - 0.39, place + 0.39], color=INK, linewidth=2.2)
-        shown = text("of", language, count=count, required=required)
+        shown = t("of", count=count, required=required)
         ax.text(
             max(count, required) + scale * 0.04,
             place,
@@ -355,10 +348,8 @@ def _matches_panel(
 # --- shared ---------------------------------------------------------------------------------
 
 
-def text(key: str, language: Language, /, **values: object) -> str:
-    dutch, english = TEXTS[key]
-    chosen = dutch if language is Language.NL else english
-    return chosen.format(**values) if values else chosen
+def translator(language: Language) -> Translator:
+    return Translator(TEXTS, language)
 
 
 def _non_negative(value: N, name: str) -> N:
@@ -407,10 +398,11 @@ def _message(ax: Axes, message: str) -> None:
 
 
 def _no_data(ax: Axes, language: Language) -> None:
+    t = translator(language)
     ax.xaxis.set_major_locator(NullLocator())
     ax.yaxis.set_major_locator(NullLocator())
     ax.grid(visible=False)
-    _message(ax, text("no_data", language))
+    _message(ax, t("no_data"))
 
 
 def _png(figure: Figure) -> bytes:
@@ -446,13 +438,7 @@ def _title(value: str) -> str:
 
 
 def _number_formatter(language: Language) -> Formatter:
-    comma = language is Language.NL
-
-    def show(x: float, _pos: int | None) -> str:
-        shown = f"{round(x, 2) + 0.0:g}"  # + 0.0 turns -0.0 into 0.0
-        return shown.replace(".", ",") if comma else shown
-
-    return FuncFormatter(show)
+    return FuncFormatter(lambda x, _pos: formatting.axis_number(x, language))
 
 
 # --- dates ----------------------------------------------------------------------------------
@@ -482,10 +468,6 @@ def _date_axis(ax: Axes, first: float, last: float, language: Language) -> None:
     ax.xaxis.set_minor_locator(NullLocator())
 
 
-def _months(language: Language) -> tuple[str, ...]:
-    return tuple(dutch if language is Language.NL else english for dutch, english in MONTHS)
-
-
 def _month_ticks(days: Sequence[date], language: Language) -> tuple[list[int], list[str]]:
     """Where the rounds chart labels its months and with what: every month up to 12 of them,
     else at most 8 labels (every 2nd, 3rd, 4th or 6th month counting from January), and for
@@ -504,7 +486,7 @@ def _month_ticks(days: Sequence[date], language: Language) -> tuple[list[int], l
 def month_labels(days: Sequence[date], language: Language) -> list[str]:
     """``mrt`` per month, with the year under the first and wherever it changes; not under
     the first when the second has it too (``dec``, ``jan 2026``: the years would touch)."""
-    names = _months(language)
+    names = formatting.MONTHS[language]
     years = [n == 0 or day.year != days[n - 1].year for n, day in enumerate(days)]
     if len(years) > 1 and years[1]:
         years[0] = False
@@ -524,7 +506,7 @@ class DayLabels(Formatter):
 
     def __call__(self, x: float, pos: int | None = None) -> str:
         day = _number_day(x)
-        return f"{day.day} {_months(self.language)[day.month - 1]} {day.year}"
+        return f"{day.day} {formatting.MONTHS[self.language][day.month - 1]} {day.year}"
 
     def format_ticks(self, values: list[float]) -> list[str]:
         days = [_number_day(value) for value in values]
@@ -532,7 +514,7 @@ class DayLabels(Formatter):
             return [str(day.year) for day in days]
         monthly = len(days) > 1 and all(day.day == 1 for day in days)
         low = self.axis.get_view_interval()[0] if self.axis is not None else float("-inf")
-        names = _months(self.language)
+        names = formatting.MONTHS[self.language]
         labels: list[str] = []
         last_year = None
         for value, day in zip(values, days, strict=True):

@@ -32,12 +32,12 @@ from aimtrack.bot.transports.console import Console
 from aimtrack.config import ConfigError, Settings, is_telegram_id, load_settings
 from aimtrack.core.clock import SystemClock
 from aimtrack.core.errors import AimTrackError
-from aimtrack.core.model import JobStatus, Language, Weapon, is_row_id
+from aimtrack.core.model import JobStatus, Language, Transport, Weapon, is_row_id
 from aimtrack.exports.service import ExportFormat, ExportRequest, export_register
 from aimtrack.storage import migrate
 from aimtrack.storage.engine import Database, redact_url
 from aimtrack.storage.repos import JobQueue, UserDirectory, WeaponRepo
-from aimtrack.storage.repos.users import CONSOLE, TELEGRAM, NewUserDefaults
+from aimtrack.storage.repos.users import NewUserDefaults
 from aimtrack.web.links import LinkIssuer, WebKeys, base_url
 
 if TYPE_CHECKING:
@@ -203,9 +203,9 @@ def _telegram_id(text: str) -> int:
 def _export_user(text: str) -> tuple[str, str]:
     """(transport, external id): a Telegram id, or ``console:NAME``."""
     transport, _, name = text.partition(":")
-    if transport == CONSOLE and name:
-        return CONSOLE, name
-    return TELEGRAM, str(_telegram_id(text))
+    if transport == Transport.CONSOLE and name:
+        return Transport.CONSOLE, name
+    return Transport.TELEGRAM, str(_telegram_id(text))
 
 
 def _date(text: str) -> date:
@@ -379,13 +379,13 @@ async def cmd_chat(settings: Settings, args: argparse.Namespace, out: TextIO) ->
         console = Console(
             conversation, user=args.user, out=out, downloads=settings.data_dir / "exports"
         )
-        messengers.register(CONSOLE, console)
+        messengers.register(Transport.CONSOLE, console)
         stop = asyncio.Event()
         queue = asyncio.create_task(
             worker.run(poll=timedelta(seconds=settings.job_poll_s), stop=stop)
         )
         # The console reaches only the user at this terminal.
-        here = Address(CONSOLE, console.sender.chat_id)
+        here = Address(Transport.CONSOLE, console.sender.chat_id)
         reminders = _reminders(conversation, lambda target: target == here)
         reminding = asyncio.create_task(
             reminders.run_every(

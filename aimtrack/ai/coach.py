@@ -10,6 +10,7 @@ from __future__ import annotations
 from aimtrack.ai import prompts
 from aimtrack.ai.client import ChatModel
 from aimtrack.ai.schemas import CoachAnswerOut, InsightOut, ReflectionOut
+from aimtrack.core.model import AnswerText, InsightText, ReflectionText
 
 
 class ShooterCoach:
@@ -28,17 +29,17 @@ class ShooterCoach:
     def vision(self) -> bool:
         return self.model.vision
 
-    async def reflect(self, facts: prompts.ReflectionFacts) -> ReflectionOut:
+    async def reflect(self, facts: prompts.ReflectionFacts) -> ReflectionText:
         messages = prompts.reflection_messages(facts, ReflectionOut)
-        return await self.model.complete(messages, ReflectionOut)
+        return ReflectionText(**(await self.model.complete(messages, ReflectionOut)).model_dump())
 
-    async def weapon_insight(self, facts: prompts.InsightFacts) -> InsightOut:
+    async def weapon_insight(self, facts: prompts.InsightFacts) -> InsightText:
         messages = prompts.insight_messages(facts, InsightOut)
-        return await self.model.complete(messages, InsightOut)
+        return InsightText(**(await self.model.complete(messages, InsightOut)).model_dump())
 
-    async def answer(self, facts: prompts.QuestionFacts) -> CoachAnswerOut:
+    async def answer(self, facts: prompts.QuestionFacts) -> AnswerText:
         messages = prompts.question_messages(facts, CoachAnswerOut)
-        return await self.model.complete(messages, CoachAnswerOut)
+        return AnswerText(**(await self.model.complete(messages, CoachAnswerOut)).model_dump())
 
     async def close(self) -> None:
         await self.model.close()

@@ -7,9 +7,11 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
-MAX_FIELD = 1500  # characters per field; a chat message holds the whole reflection
+from aimtrack.core.limits import MAX_AI_ANSWER, MAX_AI_FIELD
 
-Field = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_FIELD)]
+Field = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_AI_FIELD)
+]
 
 
 class _Answer(BaseModel):
@@ -37,5 +39,5 @@ class CoachAnswerOut(_Answer):
     """The coach's answer to a free question."""
 
     answer: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=3 * MAX_FIELD)
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_AI_ANSWER)
     ]

@@ -14,37 +14,39 @@ import asyncio
 import logging
 from collections.abc import Mapping
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from aimtrack.ai import fallback, prompts, vision
+from aimtrack.ai import prompts, vision
 from aimtrack.ai.coach import ShooterCoach
 from aimtrack.ai.worker import JobHandler, Lease, NotYet
 from aimtrack.bot.ai_messages import STATISTICS, answer_reply, insight_reply, reflection_reply
 from aimtrack.bot.ai_requests import ANSWER, INSIGHT, REFLECTION, request_key
-from aimtrack.bot.i18n import Translator
 from aimtrack.bot.io import Reply
 from aimtrack.bot.push import Activity, Address, Messengers, NoRoute, deliver
-from aimtrack.core import stats
+from aimtrack.core import fallback, stats
 from aimtrack.core.clock import Clock
 from aimtrack.core.errors import NotFound
+from aimtrack.core.i18n import Translator
 from aimtrack.core.model import (
     AIAudit,
     AIStatus,
+    AnswerText,
     AttachmentOwner,
     CoachMessage,
+    InsightText,
     Job,
     JobStatus,
     Language,
     MessageRole,
     Profile,
     Reflection,
+    ReflectionText,
     ShootingSession,
     Weapon,
     WeaponInsight,
@@ -64,6 +66,7 @@ log = logging.getLogger(__name__)
 
 SubjectT = TypeVar("SubjectT", ShootingSession, Weapon)
 ResultT = TypeVar("ResultT", Reflection, WeaponInsight)
+Made = ReflectionText | InsightText  # what a model or the statistics made of a subject
 
 HISTORY_LIMIT = 1000  # sessions read for statistics (years of training); prompts take fewer
 FOLLOW_UP_WAIT = timedelta(seconds=2)  # a follow-up's answer looks again this much later
@@ -213,7 +216,7 @@ class _AIRowJob(Generic[SubjectT, ResultT]):
             # so it stays on the row (finished again); the fallback is only sent, labelled.
             if not await self._mark(job, subject, AIStatus.SUCCEEDED):
                 return
-            shown = replace(stored, **out.model_dump(), audit=failed)
+            shown = replace(stored, **asdict(out), audit=failed)
         else:
             shown = await self._save(job, subject, failed, out)
         if shown is None:
@@ -221,9 +224,7 @@ class _AIRowJob(Generic[SubjectT, ResultT]):
         t = self.jobs.translator(records.profile.language)
         await self.jobs.send(job, lease, self._reply(t, subject, shown, records))
 
-    async def _save(
-        self, job: Job, subject: SubjectT, audit: AIAudit, out: BaseModel
-    ) -> ResultT | None:
+    async def _save(self, job: Job, subject: SubjectT, audit: AIAudit, out: Made) -> ResultT | None:
         """Store the result, unless a newer request holds the row (then None)."""
         async with self.jobs.db.transaction() as db:
             if await self._superseded(db, job, subject):
@@ -254,17 +255,15 @@ class _AIRowJob(Generic[SubjectT, ResultT]):
     async def _load(self, job: Job) -> tuple[SubjectT, Records, ResultT | None] | None:
         raise NotImplementedError
 
-    def _fallback(self, subject: SubjectT, records: Records) -> BaseModel:
+    def _fallback(self, subject: SubjectT, records: Records) -> Made:
         raise NotImplementedError
 
     async def _ask(
         self, coach: ShooterCoach, job: Job, subject: SubjectT, records: Records
-    ) -> BaseModel:
+    ) -> Made:
         raise NotImplementedError
 
-    async def _store(
-        self, repo: AIRepo, subject: SubjectT, audit: AIAudit, out: BaseModel
-    ) -> ResultT:
+    async def _store(self, repo: AIRepo, subject: SubjectT, audit: AIAudit, out: Made) -> ResultT:
         raise NotImplementedError
 
     async def _set_status(self, repo: AIRepo, subject: SubjectT, status: AIStatus) -> None:
@@ -288,7 +287,7 @@ class ReflectionJob(_AIRowJob[ShootingSession, Reflection]):
             reflection = await AIRepo(db, user_id).reflection(session_id)
         return session, await self.jobs.records(user_id), reflection
 
-    def _fallback(self, subject: ShootingSession, records: Records) -> BaseModel:
+    def _fallback(self, subject: ShootingSession, records: Records) -> Made:
         return fallback.reflection(
             subject,
             records.history,
@@ -299,7 +298,7 @@ class ReflectionJob(_AIRowJob[ShootingSession, Reflection]):
 
     async def _ask(
         self, coach: ShooterCoach, job: Job, subject: ShootingSession, records: Records
-    ) -> BaseModel:
+    ) -> Made:
         user_id = job_user(job)
         today = records.today(self.jobs.clock.now())
         facts = prompts.ReflectionFacts(
@@ -326,9 +325,9 @@ class ReflectionJob(_AIRowJob[ShootingSession, Reflection]):
             raise
 
     async def _store(
-        self, repo: AIRepo, subject: ShootingSession, audit: AIAudit, out: BaseModel
+        self, repo: AIRepo, subject: ShootingSession, audit: AIAudit, out: Made
     ) -> Reflection:
-        return await repo.save_reflection(subject.id, audit=audit, **out.model_dump())
+        return await repo.save_reflection(subject.id, audit=audit, **asdict(out))
 
     async def _set_status(self, repo: AIRepo, subject: ShootingSession, status: AIStatus) -> None:
         await repo.mark_reflection(subject.id, status)
@@ -369,7 +368,7 @@ class InsightJob(_AIRowJob[Weapon, WeaponInsight]):
             insight = await AIRepo(db, user_id).weapon_insight(weapon_id)
         return weapon, await self.jobs.records(user_id, weapon_id=weapon_id), insight
 
-    def _fallback(self, subject: Weapon, records: Records) -> BaseModel:
+    def _fallback(self, subject: Weapon, records: Records) -> Made:
         return fallback.weapon_insight(
             subject,
             records.history,
@@ -377,9 +376,7 @@ class InsightJob(_AIRowJob[Weapon, WeaponInsight]):
             language=records.profile.language,
         )
 
-    async def _ask(
-        self, coach: ShooterCoach, job: Job, subject: Weapon, records: Records
-    ) -> BaseModel:
+    async def _ask(self, coach: ShooterCoach, job: Job, subject: Weapon, records: Records) -> Made:
         today = records.today(self.jobs.clock.now())
         facts = prompts.InsightFacts(
             weapon=subject,
@@ -392,9 +389,9 @@ class InsightJob(_AIRowJob[Weapon, WeaponInsight]):
             return await coach.weapon_insight(facts)
 
     async def _store(
-        self, repo: AIRepo, subject: Weapon, audit: AIAudit, out: BaseModel
+        self, repo: AIRepo, subject: Weapon, audit: AIAudit, out: Made
     ) -> WeaponInsight:
-        return await repo.save_weapon_insight(subject.id, audit=audit, **out.model_dump())
+        return await repo.save_weapon_insight(subject.id, audit=audit, **asdict(out))
 
     async def _set_status(self, repo: AIRepo, subject: Weapon, status: AIStatus) -> None:
         await repo.mark_weapon_insight(subject.id, status)
@@ -516,7 +513,7 @@ class AnswerJob:
         # The whole history: the licence counts need every day; the scope is applied below.
         return context, await self.jobs.records(user_id)
 
-    def _fallback(self, context: _Thread, records: Records) -> Any:
+    def _fallback(self, context: _Thread, records: Records) -> AnswerText:
         return fallback.coach_answer(
             context.question,
             records.history,
@@ -528,7 +525,7 @@ class AnswerJob:
             until=context.until,
         )
 
-    async def _make(self, job: Job, context: _Thread, records: Records) -> Any:
+    async def _make(self, job: Job, context: _Thread, records: Records) -> CoachMessage:
         coach = self.jobs.coach
         if coach is None:
             out = self._fallback(context, records)

@@ -13,9 +13,9 @@ from typing import Final
 
 from aimtrack.bot.ai_requests import request_insight, request_reflection
 from aimtrack.bot.flow import Context, State, Turn, button_id, reply
-from aimtrack.bot.flows.draft import format_date
-from aimtrack.bot.i18n import Catalogue, Translator
 from aimtrack.bot.io import Button, Reply
+from aimtrack.core import formatting
+from aimtrack.core.i18n import Catalogue, Translator
 from aimtrack.core.model import (
     AIAudit,
     AIStatus,
@@ -94,7 +94,7 @@ def reflection_reply(
     names = dict.fromkeys(
         weapons[e.weapon_id].name if e.weapon_id in weapons else "?" for e in session.entries
     )
-    title = t("ai.reflection.title", date=format_date(session.occurred_on, t.language))
+    title = t("ai.reflection.title", date=formatting.weekday(session.occurred_on, t.language))
     if names:
         title += f" ({', '.join(names)})"
     parts = [

@@ -24,9 +24,9 @@ from typing import Final
 from zoneinfo import ZoneInfo
 
 from aimtrack.bot.flow import Context
-from aimtrack.bot.i18n import Catalogue, Translator
 from aimtrack.bot.push import Address
 from aimtrack.core.errors import AimTrackError
+from aimtrack.core.i18n import Catalogue, Translator
 from aimtrack.core.model import AIStatus, JobStatus
 from aimtrack.core.quota import HOUR, QuotaUsed, next_allowed
 from aimtrack.storage.repos import AIRepo, JobQueue

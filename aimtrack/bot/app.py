@@ -26,9 +26,9 @@ from aimtrack.bot.flows import (
     weapons,
     web,
 )
-from aimtrack.bot.i18n import Translator
 from aimtrack.bot.push import Messengers
 from aimtrack.core.clock import Clock
+from aimtrack.core.i18n import Translator
 from aimtrack.core.model import Language
 from aimtrack.storage.engine import Database
 from aimtrack.storage.repos.users import NewUserDefaults

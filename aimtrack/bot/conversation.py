@@ -25,16 +25,16 @@ from typing import Final
 from aimtrack.bot import ai_requests, files
 from aimtrack.bot.commands import COMMANDS, canonical
 from aimtrack.bot.flow import Context, Flow, State, StoredUpload, Turn, WebLinks, reply
-from aimtrack.bot.i18n import Catalogue, Translator, build_catalogue, language_from_hint
 from aimtrack.bot.io import Command, Input, Outcome, Press, Reply, Sender, Text, Upload
 from aimtrack.core.clock import Clock
 from aimtrack.core.errors import AimTrackError, InvalidInput, NotFound
-from aimtrack.core.model import ConversationState, Language, Profile
+from aimtrack.core.i18n import Catalogue, Translator, build_catalogue, language_from_hint
+from aimtrack.core.model import ConversationState, Language, Profile, Transport
 from aimtrack.core.quota import AIQuota
 from aimtrack.core.ratelimit import Admission, RateLimiter
 from aimtrack.storage.engine import Database
 from aimtrack.storage.repos import ConversationRepo, ProfileRepo, UpdateLog, UserDirectory
-from aimtrack.storage.repos.users import CONSOLE, TELEGRAM, NewUserDefaults
+from aimtrack.storage.repos.users import NewUserDefaults
 
 log = logging.getLogger(__name__)
 
@@ -168,9 +168,9 @@ class Access:
 
     def grants(self, transport: str, external_id: str) -> bool:
         """Whether this identity may talk to AimTrack whatever the database says."""
-        if transport == CONSOLE:
+        if transport == Transport.CONSOLE:
             return self.console
-        if transport == TELEGRAM and external_id.isascii() and external_id.isdecimal():
+        if transport == Transport.TELEGRAM and external_id.isascii() and external_id.isdecimal():
             return int(external_id) in self.telegram_ids
         return False
 

@@ -22,11 +22,11 @@ from aimtrack.ai.worker import Lease
 from aimtrack.bot.ai_jobs import AIJobs
 from aimtrack.bot.ai_requests import address
 from aimtrack.bot.flow import Context
-from aimtrack.bot.flows.fields import show_date
-from aimtrack.bot.i18n import Catalogue
 from aimtrack.bot.io import OutFile, Reply
 from aimtrack.bot.push import Activity
+from aimtrack.core import formatting
 from aimtrack.core.errors import InvalidInput, NotFound
+from aimtrack.core.i18n import Catalogue
 from aimtrack.core.model import Job
 from aimtrack.exports.service import ExportFormat, ExportRequest, export_register
 from aimtrack.storage.repos import JobQueue
@@ -63,11 +63,6 @@ async def request_export(ctx: Context, request: ExportRequest) -> None:
         max_attempts=EXPORT_ATTEMPTS,
     )
     ctx.jobs_queued = True
-
-
-def period_text(start: date, end: date) -> str:
-    """A period as the chat shows it: two dates with an en dash between them."""
-    return f"{show_date(start)} \N{EN DASH} {show_date(end)}"
 
 
 def to_payload(request: ExportRequest) -> dict[str, Any]:
@@ -119,7 +114,7 @@ class ExportJob:
         with tempfile.TemporaryDirectory(dir=folder) as scratch:
             path = Path(scratch) / made.name
             await asyncio.to_thread(path.write_bytes, made.content)
-            period = period_text(request.period_from, request.period_to)
+            period = formatting.period(request.period_from, request.period_to)
             caption = t("export.ready", period=period, rows=made.rows, days=made.days)
             reply = Reply(caption, files=(OutFile(path, is_photo=False, name=made.name),))
             await self.jobs.send(job, lease, reply)

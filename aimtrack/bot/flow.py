@@ -20,9 +20,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aimtrack.bot.files import CheckedUpload
-from aimtrack.bot.i18n import Translator
 from aimtrack.bot.io import Button, Reply, Sender
 from aimtrack.core.clock import Clock
+from aimtrack.core.i18n import Translator
 from aimtrack.core.model import Profile, Weapon
 from aimtrack.core.quota import AIQuota
 from aimtrack.storage.repos import (

@@ -12,12 +12,14 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
+from aimtrack.core.model import Transport
+
 
 @dataclass(frozen=True, slots=True)
 class Sender:
     """Who wrote, as the transport knows them."""
 
-    transport: str  # "telegram", "console", later "signal"
+    transport: Transport
     external_id: str  # the user's id on that transport
     chat_id: str
     display_name: str | None = None

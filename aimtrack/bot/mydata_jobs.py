@@ -33,11 +33,11 @@ from aimtrack.ai.worker import Lease
 from aimtrack.bot.ai_jobs import AIJobs
 from aimtrack.bot.ai_requests import address
 from aimtrack.bot.flow import Context
-from aimtrack.bot.flows.fields import show_date
-from aimtrack.bot.i18n import Catalogue, Translator
 from aimtrack.bot.io import OutFile, Reply
 from aimtrack.bot.push import Activity
+from aimtrack.core import formatting
 from aimtrack.core.errors import NotFound
+from aimtrack.core.i18n import Catalogue, Translator
 from aimtrack.core.model import Job
 from aimtrack.exports.archive import Member, write_zip
 from aimtrack.storage.repos import JobQueue, ProfileRepo, UserDataRepo
@@ -266,7 +266,7 @@ class MyDataJob:
                     made_at=now,
                     limit=self.limit,
                 )
-                reply = self._reply(t, data, packed, name, show_date(day))
+                reply = self._reply(t, data, packed, name, formatting.day(day))
                 await self.jobs.send(job, lease, reply)
 
     def _reply(self, t: Translator, data: UserData, packed: Packed, name: str, day: str) -> Reply:

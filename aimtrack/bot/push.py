@@ -17,6 +17,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from aimtrack.bot.io import Reply
+from aimtrack.core.model import Transport
 
 if TYPE_CHECKING:
     from aimtrack.ai.worker import Lease
@@ -37,7 +38,7 @@ class Activity(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Address:
-    transport: str
+    transport: Transport
     chat_id: str
 
     def to_json(self) -> dict[str, str]:
@@ -45,7 +46,7 @@ class Address:
 
     @classmethod
     def from_json(cls, payload: Mapping[str, Any]) -> Address:
-        return cls(str(payload["transport"]), str(payload["chat_id"]))
+        return cls(Transport(str(payload["transport"])), str(payload["chat_id"]))
 
 
 class Pusher(Protocol):
@@ -68,10 +69,10 @@ class Messengers:
     def __init__(self) -> None:
         self._pushers: dict[str, Pusher] = {}
 
-    def register(self, transport: str, pusher: Pusher) -> None:
+    def register(self, transport: Transport, pusher: Pusher) -> None:
         self._pushers[transport] = pusher
 
-    def unregister(self, transport: str) -> None:
+    def unregister(self, transport: Transport) -> None:
         self._pushers.pop(transport, None)
 
     def get(self, address: Address) -> Pusher:

@@ -32,12 +32,12 @@ from aimtrack.ai.worker import Lease, NotYet
 from aimtrack.bot.ai_jobs import AIJobs
 from aimtrack.bot.conversation import Access
 from aimtrack.bot.flow import Context, State, Turn, reply
-from aimtrack.bot.flows.draft import format_date
-from aimtrack.bot.i18n import Catalogue, Translator
 from aimtrack.bot.io import Button, Reply
 from aimtrack.bot.push import Address, Messengers, NoRoute
+from aimtrack.core import formatting
 from aimtrack.core import reminders as rules
 from aimtrack.core.clock import Clock
+from aimtrack.core.i18n import Catalogue, Translator
 from aimtrack.core.model import (
     Job,
     Profile,
@@ -103,7 +103,7 @@ TEXTS: Final[Catalogue] = {
 def reminder_reply(t: Translator, reminder: rules.Reminder) -> Reply:
     """The message, in the user's language, with the one button that stops reminders."""
     if isinstance(reminder, rules.DraftReminder):
-        parts = [t("reminders.draft", date=format_date(reminder.occurred_on, t.language))]
+        parts = [t("reminders.draft", date=formatting.weekday(reminder.occurred_on, t.language))]
     else:
         parts = [t("reminders.title")]
         if reminder.licence is not None:
@@ -139,7 +139,7 @@ def _licence_text(t: Translator, facts: rules.LicenceFacts) -> str:
 
 
 def _day(day: date, t: Translator) -> str:
-    return format_date(day, t.language)
+    return formatting.weekday(day, t.language)
 
 
 async def stop_reminders(ctx: Context, state: State | None, arg: str) -> Turn:

@@ -27,11 +27,11 @@ from aimtrack.ai.worker import Lease
 from aimtrack.bot.ai_jobs import AIJobs, Records
 from aimtrack.bot.ai_requests import address
 from aimtrack.bot.flow import Context
-from aimtrack.bot.i18n import Catalogue, Translator
 from aimtrack.bot.io import OutFile, Reply
 from aimtrack.bot.push import Activity
 from aimtrack.core import insight
 from aimtrack.core.errors import InvalidInput
+from aimtrack.core.i18n import Catalogue, Translator
 from aimtrack.core.licence import licence_progress
 from aimtrack.core.model import Job, JobStatus, Language
 from aimtrack.storage.repos import JobQueue, ProfileRepo, SessionRepo, WeaponRepo

@@ -24,6 +24,13 @@ class Language(StrEnum):
     EN = "en"
 
 
+class Transport(StrEnum):
+    """A chat app AimTrack talks through; a user is known to it by an external id."""
+
+    TELEGRAM = "telegram"
+    CONSOLE = "console"  # `aimtrack chat`: whoever runs it on the machine
+
+
 class WeaponType(StrEnum):
     PISTOL = "pistol"
     REVOLVER = "revolver"
@@ -497,6 +504,32 @@ class AIAudit:
 
 
 @dataclass(frozen=True, slots=True)
+class ReflectionText:
+    """What a reflection on one session says, made by a model or from the statistics."""
+
+    summary: str
+    went_well: str
+    needs_improvement: str
+    next_focus: str
+
+
+@dataclass(frozen=True, slots=True)
+class InsightText:
+    """What the trends of one weapon say."""
+
+    trends: str
+    typical_issues: str
+    recommendations: str
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerText:
+    """The coach's answer to a free question."""
+
+    answer: str
+
+
+@dataclass(frozen=True, slots=True)
 class Reflection:
     session_id: int
     summary: str | None
@@ -594,7 +627,7 @@ class Recipient:
 
     user_id: int
     is_allowed: bool
-    identities: tuple[tuple[str, str], ...]  # (transport, external id)
+    identities: tuple[tuple[Transport, str], ...]  # (transport, external id)
 
 
 # --- conversation -------------------------------------------------------------------------
@@ -602,7 +635,7 @@ class Recipient:
 
 @dataclass(frozen=True, slots=True)
 class ConversationState:
-    transport: str
+    transport: Transport
     chat_id: str
     flow: str
     step: str

@@ -16,17 +16,10 @@ import io
 from collections.abc import Iterator, Sequence
 from typing import Final
 
-from aimtrack.core.model import Language
+from aimtrack.core import formatting
+from aimtrack.core.i18n import Translator
 from aimtrack.core.register import Register, RegisterRow, RegisterSummary
-from aimtrack.exports.texts import (
-    competition,
-    show_date,
-    show_datetime,
-    show_score,
-    show_time,
-    text,
-    weapon_type,
-)
+from aimtrack.exports.texts import competition, translator, weapon_type
 
 COLUMNS: Final = (
     "col.date",
@@ -59,8 +52,7 @@ def render_csv(register: Register) -> bytes:
     buffer = io.BytesIO()
     stream = io.TextIOWrapper(buffer, encoding="utf-8-sig", newline="")
     writer = csv.writer(stream, delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-    language = register.header.language
-    for line in _lines(register, language):
+    for line in _lines(register, translator(register.header.language)):
         writer.writerow([inert(cell) if isinstance(cell, str) else cell for cell in line])
     stream.flush()
     content = buffer.getvalue()
@@ -68,127 +60,124 @@ def render_csv(register: Register) -> bytes:
     return content
 
 
-def _lines(register: Register, language: Language) -> Iterator[Line]:
-    yield [text(key, language) for key in COLUMNS]
+def _lines(register: Register, t: Translator) -> Iterator[Line]:
+    yield [t(key) for key in COLUMNS]
     for row in register.rows:
-        yield _row(row, language)
+        yield _row(row, t)
     yield []
-    yield from _facts(register, language)
-    yield from _summary(register.summary, language)
-    yield [text("note", language), text("disclaimer", language)]
+    yield from _facts(register, t)
+    yield from _summary(register.summary, t)
+    yield [t("note"), t("disclaimer")]
 
 
-def _row(row: RegisterRow, language: Language) -> Line:
+def _row(row: RegisterRow, t: Translator) -> Line:
     return [
-        show_date(row.day, language),
-        "" if row.start is None else show_time(row.start),
+        formatting.register_day(row.day, t.language),
+        "" if row.start is None else formatting.clock(row.start),
         row.club or "",
         row.location or "",
         row.discipline or "",
         row.weapon or "",
-        "" if row.weapon_type is None else weapon_type(row.weapon_type, language),
+        "" if row.weapon_type is None else weapon_type(t, row.weapon_type),
         row.caliber or "",
         row.serial_number or "",
         "" if row.distance_m is None else row.distance_m,
         "" if row.shots is None else row.shots,
         row.ammunition or "",
-        "" if row.score is None else show_score(row.score, comma=True),
-        competition(row.competition, language),
+        "" if row.score is None else formatting.score(row.score, comma=True),
+        competition(t, row.competition),
         "",  # the club's initials, on paper
     ]
 
 
-def _facts(register: Register, language: Language) -> Iterator[Line]:
+def _facts(register: Register, t: Translator) -> Iterator[Line]:
     header = register.header
     expiry = header.licence_expiry
-    yield [text("name", language), header.name]
-    yield [text("knsa_number", language), header.knsa_number or ""]
-    yield [text("own_club", language), header.club or ""]
-    yield [text("licence_number", language), header.licence_number or ""]
-    yield [text("licence_expiry", language), "" if expiry is None else show_date(expiry, language)]
+    yield [t("name"), header.name]
+    yield [t("knsa_number"), header.knsa_number or ""]
+    yield [t("own_club"), header.club or ""]
+    yield [t("licence_number"), header.licence_number or ""]
     yield [
-        text("period", language),
-        show_date(header.period_from, language),
-        show_date(header.period_to, language),
+        t("licence_expiry"),
+        "" if expiry is None else formatting.register_day(expiry, t.language),
     ]
-    yield [text("generated_at", language), show_datetime(header.generated_at, language)]
-    yield [text("weapons", language), *(header.weapons or [text("all_weapons", language)])]
+    yield [
+        t("period"),
+        formatting.register_day(header.period_from, t.language),
+        formatting.register_day(header.period_to, t.language),
+    ]
+    yield [t("generated_at"), formatting.register_moment(header.generated_at, t.language)]
+    yield [t("weapons"), *(header.weapons or [t("all_weapons")])]
 
 
-def _summary(summary: RegisterSummary, language: Language) -> Iterator[Line]:
+def _summary(summary: RegisterSummary, t: Translator) -> Iterator[Line]:
     licence = summary.licence
-    status = (
-        text("licence_met", language)
-        if licence.days_met
-        else text("licence_short", language, short=licence.days_short)
-    )
+    status = t("licence_met") if licence.days_met else t("licence_short", short=licence.days_short)
     first, last = licence.window_start, licence.window_end
     yield [
-        text(
+        t(
             "licence_days",
-            language,
-            first=show_date(first, language),
-            last=show_date(last, language),
+            first=formatting.register_day(first, t.language),
+            last=formatting.register_day(last, t.language),
         ),
         licence.days,
-        text("of_required", language, required=licence.required_days),
+        t("of_required", required=licence.required_days),
         status,
     ]
-    yield [text("days_label", language), summary.days]
-    yield [text("sessions_label", language), summary.sessions]
-    yield [text("rows_label", language), summary.rows]
-    yield [text("shots_label", language), summary.shots]
+    yield [t("days_label"), summary.days]
+    yield [t("sessions_label"), summary.sessions]
+    yield [t("rows_label"), summary.rows]
+    yield [t("shots_label"), summary.shots]
     yield [
-        text("per_weapon", language),
-        text("col.type", language),
-        text("col.caliber", language),
-        text("col.serial", language),
-        text("col.days", language),
-        text("col.shots", language),
+        t("per_weapon"),
+        t("col.type"),
+        t("col.caliber"),
+        t("col.serial"),
+        t("col.days"),
+        t("col.shots"),
     ]
     for use in summary.per_weapon:
         yield [
             use.name,
-            weapon_type(use.weapon_type, language),
+            weapon_type(t, use.weapon_type),
             use.caliber or "",
             use.serial_number or "",
             use.days,
             use.shots,
         ]
     yield [
-        text("competitions_csv", language),
-        text("col.covered", language),
-        text("col.knsa", language),
-        text("col.club_matches", language),
-        text("col.status", language),
+        t("competitions_csv"),
+        t("col.covered"),
+        t("col.knsa"),
+        t("col.club_matches"),
+        t("col.status"),
     ]
     for year in summary.competitions:
         covered = (
-            text("whole_year", language)
+            t("whole_year")
             if year.whole_year
-            else text(
+            else t(
                 "part_year",
-                language,
-                first=show_date(year.first, language),
-                last=show_date(year.last, language),
+                first=formatting.register_day(year.first, t.language),
+                last=formatting.register_day(year.last, t.language),
             )
         )
         if year.met:
-            met = text("year_met", language)
+            met = t("year_met")
         else:
-            met = text("year_not_met" if year.whole_year else "year_not_met_part", language)
+            met = t("year_not_met" if year.whole_year else "year_not_met_part")
         yield [str(year.year), covered, year.knsa, year.club, met]
     yield [
-        text("unused", language),
-        *([w.name for w in summary.unused_weapons] or [text("unused_none", language)]),
+        t("unused"),
+        *([w.name for w in summary.unused_weapons] or [t("unused_none")]),
     ]
     gap = summary.longest_gap
     if gap is None:
-        yield [text("gap", language), text("gap_none", language)]
+        yield [t("gap"), t("gap_none")]
     else:
         yield [
-            text("gap_csv", language),
+            t("gap_csv"),
             gap.days,
-            show_date(gap.after, language),
-            show_date(gap.before, language),
+            formatting.register_day(gap.after, t.language),
+            formatting.register_day(gap.before, t.language),
         ]

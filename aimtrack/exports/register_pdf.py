@@ -24,17 +24,11 @@ from typing import Final, Literal
 
 from fpdf import FPDF
 
-from aimtrack.core.model import CompetitionType, Language
+from aimtrack.core import formatting
+from aimtrack.core.i18n import Translator
+from aimtrack.core.model import CompetitionType
 from aimtrack.core.register import Register, RegisterRow, UnusedWeapon
-from aimtrack.exports.texts import (
-    show_count,
-    show_date,
-    show_datetime,
-    show_score,
-    show_time,
-    text,
-    weapon_type,
-)
+from aimtrack.exports.texts import competition, translator, weapon_type
 
 FONT_DIR: Final = Path(__file__).with_name("fonts")
 REGULAR: Final = FONT_DIR / "DejaVuSansCondensed.ttf"
@@ -129,26 +123,22 @@ def render_pdf(register: Register) -> bytes:
     return bytes(document.output())
 
 
-def _cells(row: RegisterRow, language: Language) -> Iterator[str]:
+def _cells(row: RegisterRow, t: Translator) -> Iterator[str]:
     """The texts of one row, column by column (empty: nothing to draw)."""
-    yield show_date(row.day, language)
-    yield "" if row.start is None else show_time(row.start)
+    yield formatting.register_day(row.day, t.language)
+    yield "" if row.start is None else formatting.clock(row.start)
     yield row.club or ""
     yield row.location or ""
     yield row.discipline or ""
     yield row.weapon or ""
-    yield "" if row.weapon_type is None else weapon_type(row.weapon_type, language)
+    yield "" if row.weapon_type is None else weapon_type(t, row.weapon_type)
     yield row.caliber or ""
     yield row.serial_number or ""
     yield "" if row.distance_m is None else str(row.distance_m)
     yield "" if row.shots is None else str(row.shots)
     yield row.ammunition or ""
-    yield "" if row.score is None else show_score(row.score, comma=language is Language.NL)
-    yield (
-        DASH
-        if row.competition is CompetitionType.NONE
-        else text(f"competition.{row.competition.value}", language)
-    )
+    yield "" if row.score is None else formatting.score_in(row.score, t.language)
+    yield DASH if row.competition is CompetitionType.NONE else competition(t, row.competition)
     yield ""  # the club's initials, on paper
 
 
@@ -157,6 +147,7 @@ class _RegisterPdf(FPDF):
         super().__init__(orientation="L", unit="mm", format="A4")
         self.source = register
         self.language = register.header.language
+        self.t: Translator = translator(self.language)
         self._in_table = False
         self._head_top = 0.0
         self._fitted: dict[tuple[int, str], tuple[str, float]] = {}
@@ -178,14 +169,11 @@ class _RegisterPdf(FPDF):
 
     # --- helpers ----------------------------------------------------------------------------
 
-    def t(self, key: str, /, **values: object) -> str:
-        return text(key, self.language, **values)
-
     def day(self, value: date) -> str:
-        return show_date(value, self.language)
+        return formatting.register_day(value, self.language)
 
     def count(self, number: int) -> str:
-        return show_count(number, self.language)
+        return formatting.count(number, self.language)
 
     def period(self) -> str:
         header = self.source.header
@@ -270,7 +258,7 @@ class _RegisterPdf(FPDF):
                 "period",
                 self.period(),
                 "generated_at",
-                show_datetime(header.generated_at, self.language),
+                formatting.register_moment(header.generated_at, self.language),
             ),
         )
         half = (self.right - MARGIN) / 2
@@ -377,7 +365,7 @@ class _RegisterPdf(FPDF):
         )
 
     def _details(self, weapon: UnusedWeapon) -> str:
-        parts = [weapon_type(weapon.weapon_type, self.language)]
+        parts = [weapon_type(self.t, weapon.weapon_type)]
         if weapon.caliber:
             parts.append(weapon.caliber)
         if weapon.serial_number:
@@ -417,7 +405,7 @@ class _RegisterPdf(FPDF):
             (
                 (
                     use.name,
-                    weapon_type(use.weapon_type, self.language),
+                    weapon_type(self.t, use.weapon_type),
                     use.caliber or "",
                     use.serial_number or "",
                     self.count(use.days),
@@ -480,7 +468,7 @@ class _RegisterPdf(FPDF):
         body_top = y
         self._stripes(y, 0)
         baseline = (ROW_H + 0.7 * self.font_size) / 2
-        language = self.language
+        t = self.t
         xs = self._xs
         fitted = self._fitted
         for index, row in enumerate(rows):
@@ -489,7 +477,7 @@ class _RegisterPdf(FPDF):
                 self.add_page()  # the header draws the column heads again
                 y = body_top = self.get_y()
                 self._stripes(y, index)
-            for number, value in enumerate(_cells(row, language)):
+            for number, value in enumerate(_cells(row, t)):
                 if not value:
                     continue
                 found = fitted.get((number, value))

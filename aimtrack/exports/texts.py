@@ -1,15 +1,14 @@
-"""Texts of the register export (CSV and PDF) in Dutch and English: ``{key: (dutch, english)}``,
-as the chat's catalogues, plus the formatting of dates and numbers per language."""
+"""Texts of the register export (CSV and PDF) in Dutch and English: a catalogue of
+``{key: (dutch, english)}`` like every other (:mod:`aimtrack.core.i18n`)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
-from decimal import Decimal
 from typing import Final
 
+from aimtrack.core.i18n import Catalogue, Translator
 from aimtrack.core.model import CompetitionType, Language, WeaponType
 
-TEXTS: Final[dict[str, tuple[str, str]]] = {
+TEXTS: Final[Catalogue] = {
     # --- table columns (CSV header row and PDF table head) ---
     "col.date": ("Datum", "Date"),
     "col.start": ("Aanvang", "Start"),
@@ -143,40 +142,13 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
 }
 
 
-def text(key: str, language: Language, /, **values: object) -> str:
-    dutch, english = TEXTS[key]
-    chosen = dutch if language is Language.NL else english
-    return chosen.format(**values) if values else chosen
+def translator(language: Language) -> Translator:
+    return Translator(TEXTS, language)
 
 
-def weapon_type(kind: WeaponType, language: Language) -> str:
-    return text(f"type.{kind.value}", language)
+def weapon_type(t: Translator, kind: WeaponType) -> str:
+    return t(f"type.{kind.value}")
 
 
-def competition(kind: CompetitionType, language: Language) -> str:
-    return text(f"competition.{kind.value}", language)
-
-
-def show_date(day: date, language: Language) -> str:
-    """dd-mm-yyyy in Dutch, ISO yyyy-mm-dd in English."""
-    return day.strftime("%d-%m-%Y") if language is Language.NL else day.isoformat()
-
-
-def show_time(moment: time) -> str:
-    return moment.strftime("%H:%M")
-
-
-def show_datetime(moment: datetime, language: Language) -> str:
-    return f"{show_date(moment.date(), language)} {show_time(moment.time())}"
-
-
-def show_score(score: Decimal, *, comma: bool) -> str:
-    """431.5 as ``431,5`` (or ``431.5``); a whole score without decimals."""
-    shown = f"{score:f}" if score != score.to_integral_value() else f"{score:.0f}"
-    return shown.replace(".", ",") if comma else shown
-
-
-def show_count(number: int, language: Language) -> str:
-    """Thousands grouped the way the language reads them: 12.000 or 12,000."""
-    grouped = f"{number:,}"
-    return grouped.replace(",", ".") if language is Language.NL else grouped
+def competition(t: Translator, kind: CompetitionType) -> str:
+    return t(f"competition.{kind.value}")

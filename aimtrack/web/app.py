@@ -31,9 +31,9 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from aimtrack.bot.i18n import Translator
 from aimtrack.core.clock import Clock
 from aimtrack.core.errors import NotFound
+from aimtrack.core.i18n import Translator
 from aimtrack.core.model import Language, Profile
 from aimtrack.core.register import local_today
 from aimtrack.exports.service import ExportRequest, export_register

@@ -12,10 +12,10 @@ from decimal import Decimal
 from html import escape
 from typing import Final
 
-from aimtrack.bot.i18n import Catalogue, Translator, build_catalogue
+from aimtrack.core import formatting
+from aimtrack.core.i18n import Catalogue, Translator, build_catalogue
 from aimtrack.core.model import Language, SessionStatus, ShootingSession, Weapon
 from aimtrack.exports.service import NamedPeriod
-from aimtrack.exports.texts import show_date, show_score
 
 STYLESHEET: Final = "/web/static/style.css"
 
@@ -217,10 +217,9 @@ def _session_row(t: Translator, session: ShootingSession, names: dict[int, str])
         place = f"{place} {t('page.draft')}".strip()
     shots = sum(e.shots for e in session.entries)
     scores = [e.score for e in session.entries if e.score is not None]
-    dutch = t.language is Language.NL
-    score = show_score(sum(scores, Decimal(0)), comma=dutch) if scores else ""
+    score = formatting.score_in(sum(scores, Decimal(0)), t.language) if scores else ""
     cells = (
-        f"<td>{show_date(session.occurred_on, t.language)}</td>",
+        f"<td>{formatting.register_day(session.occurred_on, t.language)}</td>",
         f"<td>{escape(place)}</td>",
         f"<td>{escape(', '.join(weapons))}</td>",
         f'<td class="num">{shots or ""}</td>',

@@ -25,11 +25,10 @@ from aimtrack.bot.app import build_conversation
 from aimtrack.bot.conversation import Access, Conversation, Limits
 from aimtrack.bot.transports.telegram import build_application, webhook_secret
 from aimtrack.core.clock import FixedClock
-from aimtrack.core.model import EntrySpec, SessionSpec, WeaponSpec
+from aimtrack.core.model import EntrySpec, SessionSpec, Transport, WeaponSpec
 from aimtrack.core.ratelimit import RateLimit, RateLimiter
 from aimtrack.storage.engine import Database
 from aimtrack.storage.repos import ProfileRepo, SessionRepo, UserDirectory, WeaponRepo
-from aimtrack.storage.repos.users import TELEGRAM
 from aimtrack.storage.tables import (
     ConversationRow,
     IdentityRow,
@@ -260,7 +259,7 @@ async def test_a_flood_from_one_user_is_cut_and_another_is_answered_promptly(
 ) -> None:
     conversation = conversation_for(db, tmp_path)
     frozen = RateLimiter(RateLimit(per_minute=30, burst=20), now=lambda: 0.0)
-    conversation.limit(TELEGRAM, Limits(messages=frozen))
+    conversation.limit(Transport.TELEGRAM, Limits(messages=frozen))
     async with polling(api, conversation):
         for number in range(500):  # Bob floods: texts and button presses
             if number % 5 == 4:
@@ -298,7 +297,7 @@ async def test_run_telegram_limits_its_users_as_the_settings_say(
         ai_requests_per_hour=2,
         ai_requests_per_day=4,
     ) as bot:
-        limits = bot.conversation.limits[TELEGRAM]
+        limits = bot.conversation.limits[Transport.TELEGRAM]
         assert limits.ai is not None
         assert (limits.ai.per_hour, limits.ai.per_day) == (2, 4)
         for _ in range(6):

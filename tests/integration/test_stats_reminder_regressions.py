@@ -16,11 +16,11 @@ from aimtrack.core.model import (
     EntrySpec,
     SessionSpec,
     SessionStatus,
+    Transport,
     WeaponSpec,
 )
 from aimtrack.storage.engine import Database
 from aimtrack.storage.repos import SessionRepo, UserDirectory, WeaponRepo
-from aimtrack.storage.repos.users import CONSOLE
 from aimtrack.storage.tables import SessionRow
 from tests.chat import NOW, Chat
 from tests.integration.test_reminder_scan import ANNA, Rig, rig
@@ -33,7 +33,9 @@ RECORD = "🏆"
 async def _console_user(db: Database, user: str = "anna") -> tuple[int, int]:
     """A console user with one weapon, "CZ 75"; returns (user id, weapon id)."""
     async with db.transaction() as s:
-        account = await UserDirectory(s).register(CONSOLE, user, display_name="Anna", allowed=True)
+        account = await UserDirectory(s).register(
+            Transport.CONSOLE, user, display_name="Anna", allowed=True
+        )
         weapon = await WeaponRepo(s, account.user_id).add(WeaponSpec(name="CZ 75"))
         return account.user_id, weapon.id
 

@@ -21,12 +21,11 @@ from aimtrack.bot.app import build_conversation
 from aimtrack.bot.conversation import Access, Conversation, Limits
 from aimtrack.bot.io import Command, Press, Sender, Text, Upload, UploadKind
 from aimtrack.core.clock import FixedClock
-from aimtrack.core.model import EntrySpec, Language, SessionSpec, WeaponSpec
+from aimtrack.core.model import EntrySpec, Language, SessionSpec, Transport, WeaponSpec
 from aimtrack.core.quota import AIQuota
 from aimtrack.core.ratelimit import RateLimit, RateLimiter
 from aimtrack.storage.engine import Database
 from aimtrack.storage.repos import SessionRepo, UserDirectory, WeaponRepo
-from aimtrack.storage.repos.users import TELEGRAM
 from aimtrack.storage.tables import (
     CoachMessageRow,
     IdentityRow,
@@ -50,7 +49,9 @@ class FakeMonotonic:
 
 
 def sender(telegram_id: int, *, hint: str | None = "nl") -> Sender:
-    return Sender(TELEGRAM, str(telegram_id), str(telegram_id), "Tester", language_hint=hint)
+    return Sender(
+        Transport.TELEGRAM, str(telegram_id), str(telegram_id), "Tester", language_hint=hint
+    )
 
 
 def open_conversation(
@@ -70,7 +71,7 @@ def open_conversation(
     limiter = None
     if monotonic is not None:
         limiter = RateLimiter(RateLimit(per_minute=30, burst=20), now=monotonic)
-    conversation.limit(TELEGRAM, Limits(messages=limiter, ai=quota))
+    conversation.limit(Transport.TELEGRAM, Limits(messages=limiter, ai=quota))
     return conversation
 
 
@@ -205,7 +206,9 @@ async def test_a_stranger_flooding_is_limited_and_nothing_is_stored(
 async def test_the_console_chat_has_no_rate_limit(db: Database, tmp_path: Path) -> None:
     chat = Chat.open(db, tmp_path)
     conversation = chat.conversation
-    conversation.limit(TELEGRAM, Limits(messages=RateLimiter(RateLimit(1, 1), now=FakeMonotonic())))
+    conversation.limit(
+        Transport.TELEGRAM, Limits(messages=RateLimiter(RateLimit(1, 1), now=FakeMonotonic()))
+    )
     for _ in range(60):
         await chat.say("/help")
         assert "Wat ik kan" in chat.text
@@ -384,7 +387,7 @@ async def test_without_a_quota_nothing_is_refused(
     if limits is None:
         conversation.limits.clear()
     else:
-        conversation.limit(TELEGRAM, limits)
+        conversation.limit(Transport.TELEGRAM, limits)
     chat = Chat(conversation, sender(ANNA))
     for _ in range(5):
         await ask_coach(chat, "Waarom?")

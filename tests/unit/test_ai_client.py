@@ -15,7 +15,8 @@ import pytest
 from pydantic import BaseModel
 
 from aimtrack.ai.client import ModelConfig, OpenAICompatible, OutputMode
-from aimtrack.ai.schemas import MAX_FIELD, CoachAnswerOut, InsightOut, ReflectionOut
+from aimtrack.ai.schemas import CoachAnswerOut, InsightOut, ReflectionOut
+from aimtrack.core.limits import MAX_AI_FIELD
 from tests.fakeai import FakeAI, answer
 
 NOT_IN_STRICT_MODE = {"minLength", "maxLength", "default"}
@@ -80,7 +81,7 @@ async def test_the_length_limits_are_still_enforced_on_the_answer(
 ) -> None:
     ai, client = model
     too_long = {
-        "trends": "x" * (MAX_FIELD + 1),
+        "trends": "x" * (MAX_AI_FIELD + 1),
         "typical_issues": "  ",  # blank after stripping
         "recommendations": "r",
     }

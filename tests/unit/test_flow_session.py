@@ -7,10 +7,10 @@ from decimal import Decimal
 from pathlib import Path
 
 from aimtrack.bot.io import Press
-from aimtrack.core.model import EntrySpec, SessionSpec, SessionStatus, WeaponSpec
+from aimtrack.core.model import EntrySpec, SessionSpec, SessionStatus, Transport, WeaponSpec
 from aimtrack.storage.engine import Database
 from aimtrack.storage.repos import AttachmentRepo, SessionRepo, WeaponRepo
-from aimtrack.storage.repos.users import CONSOLE, UserDirectory
+from aimtrack.storage.repos.users import UserDirectory
 from tests.chat import Chat
 
 
@@ -18,7 +18,7 @@ async def _shooter(db: Database, *, club: str | None = "SV De Roos") -> int:
     """Anna with two pistols and one earlier session at her usual club."""
     async with db.transaction() as s:
         account = await UserDirectory(s).register(
-            CONSOLE, "anna", display_name="Anna", allowed=True
+            Transport.CONSOLE, "anna", display_name="Anna", allowed=True
         )
         weapons = WeaponRepo(s, account.user_id)
         cz = await weapons.add(WeaponSpec(name="CZ 75 Shadow 2", nickname="cz", caliber="9mm"))

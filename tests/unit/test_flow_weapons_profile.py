@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import string
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -776,20 +775,6 @@ async def test_an_old_profile_button_is_expired(chat: Chat) -> None:
 
 
 # --- texts ----------------------------------------------------------------------------------
-
-
-def _placeholders(text: str) -> set[str]:
-    return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
-
-
-@pytest.mark.parametrize(
-    "texts", [FIELD_TEXTS, WEAPON_TEXTS, PROFILE_TEXTS], ids=["fields", "weapons", "profile"]
-)
-def test_both_languages_use_the_same_placeholders(texts: dict[str, tuple[str, str]]) -> None:
-    for key, (dutch, english) in texts.items():
-        assert _placeholders(dutch) == _placeholders(english), key
-        assert dutch.strip(), key
-        assert english.strip(), key
 
 
 def test_text_keys_carry_the_flow_prefix() -> None:

@@ -26,10 +26,9 @@ from aimtrack.bot.commands import COMMANDS
 from aimtrack.bot.conversation import Access, Conversation
 from aimtrack.bot.io import Command, Input, Outcome, Press, Sender, Text
 from aimtrack.core.clock import FixedClock
-from aimtrack.core.model import Language
+from aimtrack.core.model import Language, Transport
 from aimtrack.storage.engine import Database
 from aimtrack.storage.repos import ConversationRepo
-from aimtrack.storage.repos.users import TELEGRAM
 from aimtrack.storage.tables import Base, JobRow
 from tests.chat import NOW
 from tests.factories import Seeded, seed_user
@@ -100,7 +99,7 @@ class Bob:
 
     @property
     def sender(self) -> Sender:
-        return Sender(TELEGRAM, str(BOB), B_CHAT, "Bob")
+        return Sender(Transport.TELEGRAM, str(BOB), B_CHAT, "Bob")
 
     async def do(self, item: Input) -> Outcome:
         self.last = await self.conversation.handle(self.sender, item)
@@ -113,12 +112,12 @@ class Bob:
 
     async def seq(self) -> int | None:
         async with self.db.transaction() as s:
-            state = await ConversationRepo(s, self.b.user_id).load(TELEGRAM, B_CHAT)
+            state = await ConversationRepo(s, self.b.user_id).load(Transport.TELEGRAM, B_CHAT)
         return None if state is None else state.draft.get("seq")
 
     async def flow(self) -> str | None:
         async with self.db.transaction() as s:
-            state = await ConversationRepo(s, self.b.user_id).load(TELEGRAM, B_CHAT)
+            state = await ConversationRepo(s, self.b.user_id).load(Transport.TELEGRAM, B_CHAT)
         return None if state is None else state.flow
 
     async def step(self, what: str) -> Outcome:

@@ -171,7 +171,7 @@ def test_every_page_has_the_column_heads_and_its_number(language: Language, word
 def test_column_heads_are_whole_and_the_table_fills_the_width(language: Language) -> None:
     assert sum(column.width for column in COLUMNS) == pytest.approx(297 - 2 * MARGIN)
     text = "\n".join(pages(render_pdf(small_register(language))))
-    heads = [texts.text(column.key, language) for column in COLUMNS]
+    heads = [texts.translator(language)(column.key) for column in COLUMNS]
     lines = text.splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith(heads[0] + " "))
     head = " ".join(lines[start : start + 3])  # a head may wrap onto a second line

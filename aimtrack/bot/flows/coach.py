@@ -24,12 +24,10 @@ from zoneinfo import ZoneInfo
 
 from aimtrack.bot.ai_requests import quota_text, quota_used, request_answer
 from aimtrack.bot.flow import Context, State, StoredUpload, Turn, button_id, chunked, reply
-from aimtrack.bot.flows.draft import format_date
-from aimtrack.bot.flows.fields import show_date
 from aimtrack.bot.flows.session import SessionFlow
-from aimtrack.bot.i18n import Catalogue
-from aimtrack.core import limits
+from aimtrack.core import formatting, limits
 from aimtrack.core.errors import InvalidInput, NotFound
+from aimtrack.core.i18n import Catalogue
 from aimtrack.core.model import (
     AIStatus,
     CoachMessage,
@@ -219,7 +217,7 @@ async def _history(ctx: Context, *, explicit: bool) -> Turn:
 
 async def _about_session(ctx: Context, session_id: int) -> Turn:
     session = await ctx.sessions.get(session_id)
-    day = format_date(session.occurred_on, ctx.profile.language)
+    day = formatting.weekday(session.occurred_on, ctx.profile.language)
     state = State(NAME, "question", {"sid": session.id})
     return Turn([reply(ctx.t("coach.about_session", date=day))], state)
 
@@ -360,10 +358,10 @@ async def _scope(ctx: Context, thread: CoachThread) -> str:
     if thread.period_from is None and thread.period_to is None:
         period = t("coach.scope.all_time")
     elif thread.period_from == thread.period_to and thread.period_from is not None:
-        period = show_date(thread.period_from)
+        period = formatting.day(thread.period_from)
     else:
         ends = (thread.period_from, thread.period_to)
-        period = " – ".join(show_date(day) if day else "…" for day in ends)
+        period = " – ".join(formatting.day(day) if day else "…" for day in ends)
     return t("coach.scope", weapon=weapon, period=period)
 
 

@@ -13,12 +13,11 @@ from decimal import Decimal
 from typing import Any
 
 from aimtrack.bot.flow import Context, StoredUpload
-from aimtrack.core import limits
+from aimtrack.core import formatting, limits
 from aimtrack.core.model import (
     AttachmentOwner,
     AttachmentSpec,
     EntrySpec,
-    Language,
     SessionSpec,
     SessionStatus,
     ShootingSession,
@@ -195,22 +194,6 @@ async def save(ctx: Context, data: dict[str, Any]) -> tuple[ShootingSession, lis
     return await ctx.sessions.get(session_id), remove
 
 
-def format_score(score: Decimal | None, language: Language) -> str:
-    if score is None:
-        return ""
-    text = f"{score.normalize():f}" if score == score.to_integral() else str(score)
-    return text.replace(".", ",") if language is Language.NL else text
-
-
-def format_date(day: date, language: Language) -> str:
-    names = (
-        ("ma", "di", "wo", "do", "vr", "za", "zo")
-        if language is Language.NL
-        else ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-    )
-    return f"{names[day.weekday()]} {day:%d-%m-%Y}"
-
-
 async def entry_lines(
     ctx: Context, data: dict[str, Any], weapons: dict[int, Weapon] | None = None
 ) -> list[str]:
@@ -224,7 +207,7 @@ async def entry_lines(
 def entry_line(ctx: Context, item: DraftEntry, weapons: dict[int, Weapon]) -> str:
     weapon = weapons.get(item.weapon_id)
     name = weapon.name if weapon else "?"
-    score = format_score(item.score, ctx.profile.language)
+    score = "" if item.score is None else formatting.score_in(item.score, ctx.profile.language)
     text = ctx.t("session.entry_line", weapon=name, distance=item.distance_m, shots=item.shots)
     return f"{text}, {score}" if score else text
 

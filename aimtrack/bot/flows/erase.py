@@ -22,8 +22,8 @@ from typing import Final
 
 from aimtrack.bot.erase_jobs import request_file_removal
 from aimtrack.bot.flow import Context, State, StoredUpload, Turn, reply
-from aimtrack.bot.i18n import Catalogue
 from aimtrack.bot.mydata_jobs import mydata_key
+from aimtrack.core.i18n import Catalogue
 from aimtrack.core.model import Language
 from aimtrack.storage.repos import JobQueue, UserDataRepo
 

@@ -18,12 +18,13 @@ import re
 from datetime import date, timedelta
 from typing import Final
 
-from aimtrack.bot.export_jobs import period_text, request_export
+from aimtrack.bot.export_jobs import request_export
 from aimtrack.bot.flow import Context, State, StoredUpload, Turn, button_id, chunked, reply
-from aimtrack.bot.flows.fields import parse_date, show_date
-from aimtrack.bot.i18n import Catalogue
+from aimtrack.bot.flows.fields import parse_date
 from aimtrack.bot.io import Button
+from aimtrack.core import formatting
 from aimtrack.core.errors import InvalidInput
+from aimtrack.core.i18n import Catalogue
 from aimtrack.core.model import Weapon
 from aimtrack.exports.service import MAX_WEAPONS, ExportFormat, ExportRequest, NamedPeriod
 
@@ -157,7 +158,9 @@ class ExportFlow:
             return Turn([reply(ctx.t("export.ask.from"), _back(ctx))], state)
         if state.step == "to":
             start = _day(state, "from")
-            return Turn([reply(ctx.t("export.ask.to", start=show_date(start)), _back(ctx))], state)
+            return Turn(
+                [reply(ctx.t("export.ask.to", start=formatting.day(start)), _back(ctx))], state
+            )
         if state.step == "weapons":
             return await self._weapons(ctx, state)
         if state.step == "format":
@@ -183,16 +186,16 @@ class ExportFlow:
         if start is None or problem is not None:
             return Turn([reply(f"{problem}\n\n{ctx.t('export.ask.from')}", _back(ctx))], state)
         asked = State(NAME, "to", {"from": start.isoformat()})
-        return Turn([reply(ctx.t("export.ask.to", start=show_date(start)), _back(ctx))], asked)
+        return Turn([reply(ctx.t("export.ask.to", start=formatting.day(start)), _back(ctx))], asked)
 
     async def _typed_to(self, ctx: Context, state: State, text: str) -> Turn:
         start = _day(state, "from")
         end = parse_date(text)
         problem = ctx.t("export.err.date") if end is None else _date_problem(ctx, end)
         if end is not None and problem is None and end < start:
-            problem = ctx.t("export.err.order", start=show_date(start))
+            problem = ctx.t("export.err.order", start=formatting.day(start))
         if end is None or problem is not None:
-            again = ctx.t("export.ask.to", start=show_date(start))
+            again = ctx.t("export.ask.to", start=formatting.day(start))
             return Turn([reply(f"{problem}\n\n{again}", _back(ctx))], state)
         return await self._weapons(ctx, _with_period(State(NAME, "weapons"), start, end))
 
@@ -281,7 +284,7 @@ def _chosen(state: State) -> list[int] | None:
 
 
 def _period_text(state: State) -> str:
-    return period_text(_day(state, "from"), _day(state, "to"))
+    return formatting.period(_day(state, "from"), _day(state, "to"))
 
 
 async def _all_weapons(ctx: Context) -> list[Weapon]:
@@ -306,7 +309,7 @@ def _date_problem(ctx: Context, day: date) -> str | None:
     low, high = date(1900, 1, 1), ctx.today() + timedelta(days=366)
     if low <= day <= high:
         return None
-    return ctx.t("export.err.range", low=show_date(low), high=show_date(high))
+    return ctx.t("export.err.range", low=formatting.day(low), high=formatting.day(high))
 
 
 def _back(ctx: Context) -> list[Button]:

@@ -10,8 +10,9 @@ import re
 from datetime import date
 from typing import Final
 
-from aimtrack.bot.i18n import Catalogue, Translator
+from aimtrack.core import formatting
 from aimtrack.core.errors import InvalidInput
+from aimtrack.core.i18n import Catalogue, Translator
 
 CLEAR: Final = "-"
 
@@ -49,16 +50,12 @@ def parse_date(text: str) -> date | None:
         return None
 
 
-def show_date(value: date) -> str:
-    return value.strftime("%d-%m-%Y")
-
-
 def shown(t: Translator, value: object) -> str:
     """A field's value as the user reads it: a dash for nothing, dates day first."""
     if value is None or value == "":
         return t("field.none")
     if isinstance(value, date):
-        return show_date(value)
+        return formatting.day(value)
     return str(value)
 
 

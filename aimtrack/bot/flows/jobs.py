@@ -18,8 +18,8 @@ from typing import Final
 from zoneinfo import ZoneInfo
 
 from aimtrack.bot.flow import Context, State, StoredUpload, Turn, button_id, chunked, reply
-from aimtrack.bot.i18n import Catalogue, Translator
 from aimtrack.core.errors import InvalidInput, NotFound
+from aimtrack.core.i18n import Catalogue, Translator
 from aimtrack.core.model import Job, JobStatus
 from aimtrack.storage.repos import JobQueue
 

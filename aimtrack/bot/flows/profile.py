@@ -22,9 +22,9 @@ from zoneinfo import available_timezones
 
 from aimtrack.bot.flow import Context, State, StoredUpload, Turn, chunked, reply
 from aimtrack.bot.flows.fields import CLEAR, parse_date, problem, shown
-from aimtrack.bot.i18n import Catalogue, Translator
 from aimtrack.core import reminders
 from aimtrack.core.errors import InvalidInput
+from aimtrack.core.i18n import Catalogue, Translator
 from aimtrack.core.licence import REQUIRED_CLUB, REQUIRED_DAYS, REQUIRED_KNSA
 from aimtrack.core.model import Language, Profile, ProfileSpec
 

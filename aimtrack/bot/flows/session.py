@@ -17,7 +17,6 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any, Final
 
-from aimtrack.ai.fallback_texts import number
 from aimtrack.bot import quick
 from aimtrack.bot.ai_requests import quota_text, reflect_if_allowed
 from aimtrack.bot.flow import Context, State, StoredUpload, Turn, button_id, chunked, reply
@@ -26,7 +25,7 @@ from aimtrack.bot.flows.draft import DraftEntry
 from aimtrack.bot.flows.quick_entry import QuickEntryMixin
 from aimtrack.bot.flows.session_texts import TEXTS
 from aimtrack.bot.io import Button, Reply
-from aimtrack.core import insight, limits
+from aimtrack.core import formatting, insight, limits
 from aimtrack.core.errors import InvalidInput
 from aimtrack.core.model import (
     AttachmentOwner,
@@ -57,7 +56,7 @@ class SessionFlow(QuickEntryMixin):
             state = State(self.name, "resume", {"resume": found.id})
             text = ctx.t(
                 "session.resume",
-                date=draft.format_date(found.occurred_on, ctx.profile.language),
+                date=formatting.weekday(found.occurred_on, ctx.profile.language),
                 photos=len(photos),
             )
             return Turn(
@@ -110,7 +109,7 @@ class SessionFlow(QuickEntryMixin):
         ctx.upload_used = True
         state = State(self.name, "offer", {"resume": session.id})
         text = ctx.t(
-            "session.photo_now", date=draft.format_date(session.occurred_on, ctx.profile.language)
+            "session.photo_now", date=formatting.weekday(session.occurred_on, ctx.profile.language)
         )
         buttons = [
             ctx.button(ctx.t("session.fill_now"), "ry"),
@@ -289,7 +288,7 @@ class SessionFlow(QuickEntryMixin):
         photos = len(await ctx.attachments.list_for(AttachmentOwner.SESSION, session.id))
         text = ctx.t(
             "session.saved",
-            date=draft.format_date(session.occurred_on, ctx.profile.language),
+            date=formatting.weekday(session.occurred_on, ctx.profile.language),
             club=session.club or "—",
             entries="\n".join(lines),
             photos=photos,
@@ -336,7 +335,7 @@ class SessionFlow(QuickEntryMixin):
         day = draft.occurred_on(data, ctx)
         return ctx.t(
             "session.header",
-            date=draft.format_date(day, ctx.profile.language),
+            date=formatting.weekday(day, ctx.profile.language),
             club=data.get("club") or ctx.t("session.no_club"),
         )
 
@@ -465,10 +464,10 @@ async def achievements(
                 "session.record",
                 weapon=weapon.name if weapon else "?",
                 distance=best.distance_m,
-                per_shot=number(best.per_shot, language),
-                score=draft.format_score(best.score, language),
+                per_shot=formatting.per_shot(best.per_shot, language),
+                score=formatting.score_in(best.score, language),
                 shots=best.shots,
-                before=number(best.previous_best, language),
+                before=formatting.per_shot(best.previous_best, language),
             )
         )
     today = ctx.today()

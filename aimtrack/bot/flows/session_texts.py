@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from aimtrack.bot.i18n import Catalogue
+from aimtrack.core.i18n import Catalogue
 
 TEXTS: Final[Catalogue] = {
     "session.header": ("Sessie {date} · {club}", "Session {date} · {club}"),

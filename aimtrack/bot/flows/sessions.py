@@ -14,8 +14,9 @@ from aimtrack.bot.ai_messages import reflection_reply
 from aimtrack.bot.flow import Context, State, StoredUpload, Turn, reply
 from aimtrack.bot.flows import draft
 from aimtrack.bot.flows.session import SessionFlow
-from aimtrack.bot.i18n import Catalogue
 from aimtrack.bot.io import OutFile, Reply
+from aimtrack.core import formatting
+from aimtrack.core.i18n import Catalogue
 from aimtrack.core.model import (
     AIStatus,
     AttachmentOwner,
@@ -158,7 +159,7 @@ class SessionsFlow:
         parts = [
             t(
                 "session.header",
-                date=draft.format_date(session.occurred_on, ctx.profile.language),
+                date=formatting.weekday(session.occurred_on, ctx.profile.language),
                 club=session.club or t("session.no_club"),
             ),
             *lines,
@@ -189,7 +190,7 @@ class SessionsFlow:
         photos = await ctx.attachments.list_for(AttachmentOwner.SESSION, session.id)
         text = t(
             "sessions.confirm_delete",
-            date=draft.format_date(session.occurred_on, ctx.profile.language),
+            date=formatting.weekday(session.occurred_on, ctx.profile.language),
             entries=len(session.entries),
             photos=len(photos),
         )

@@ -20,13 +20,11 @@ from datetime import date, timedelta
 from enum import StrEnum
 from typing import Final
 
-from aimtrack.ai.fallback_texts import number, trend
 from aimtrack.bot.flow import Context, State, StoredUpload, Turn, button_id, chunked, reply
-from aimtrack.bot.flows.fields import show_date
-from aimtrack.bot.i18n import Catalogue, Translator
 from aimtrack.bot.io import Button
 from aimtrack.bot.stats_jobs import Chart, ChartRequest, request_charts
-from aimtrack.core import insight, stats
+from aimtrack.core import fallback_texts, formatting, insight, stats
+from aimtrack.core.i18n import Catalogue, Translator
 from aimtrack.core.licence import add_months, licence_progress, licence_window
 from aimtrack.core.model import ShootingSession, Weapon
 
@@ -248,7 +246,7 @@ def summary(
         t(
             "stats.head",
             period=_period_label(t, chosen.period, today),
-            range=f"{show_date(start)} \N{EN DASH} {show_date(today)}",
+            range=formatting.period(start, today),
         )
     ]
     totals = stats.totals(shown)
@@ -287,12 +285,12 @@ def _licence_lines(ctx: Context, history: Sequence[ShootingSession], today: date
         lines.append(
             t(
                 "stats.licence.drops",
-                day=show_date(progress.oldest_day),
-                leaves=show_date(progress.oldest_leaves_on),
+                day=formatting.day(progress.oldest_day),
+                leaves=formatting.day(progress.oldest_leaves_on),
             )
         )
     if ctx.profile.licence_expiry is not None:
-        lines.append(t("stats.licence.expiry", date=show_date(ctx.profile.licence_expiry)))
+        lines.append(t("stats.licence.expiry", date=formatting.day(ctx.profile.licence_expiry)))
     key = "stats.matches.met" if progress.matches_met else "stats.matches.short"
     lines.append(
         t(
@@ -322,11 +320,13 @@ def _focus_line(
         weapon=chosen.weapon.name,
         distance=chosen.distance_m,
         count=at.scored,
-        mean=number(at.mean_per_shot, language),
+        mean=formatting.per_shot(at.mean_per_shot, language),
         recent=min(RECENT, at.scored),
-        best=number(at.best_per_shot, language),
-        last=number(at.mean_per_shot if at.last_per_shot is None else at.last_per_shot, language),
-        trend=trend(at.trend, language),
+        best=formatting.per_shot(at.best_per_shot, language),
+        last=formatting.per_shot(
+            at.mean_per_shot if at.last_per_shot is None else at.last_per_shot, language
+        ),
+        trend=fallback_texts.trend(fallback_texts.translator(language), at.trend),
     )
 
 

@@ -24,10 +24,11 @@ from typing import Final
 
 from aimtrack.bot.ai_requests import request_insight
 from aimtrack.bot.flow import Context, State, StoredUpload, Turn, chunked, reply
-from aimtrack.bot.flows.fields import CLEAR, parse_date, problem, show_date, shown
-from aimtrack.bot.i18n import Catalogue, Translator
+from aimtrack.bot.flows.fields import CLEAR, parse_date, problem, shown
 from aimtrack.bot.io import Button
+from aimtrack.core import formatting
 from aimtrack.core.errors import InvalidInput, NotFound, WeaponInUse
+from aimtrack.core.i18n import Catalogue, Translator
 from aimtrack.core.model import Weapon, WeaponSpec, WeaponType
 from aimtrack.storage.repos.weapons import WeaponUsage
 
@@ -472,5 +473,5 @@ def _label(t: Translator, weapon: Weapon) -> str:
 def _usage(t: Translator, usage: WeaponUsage | None) -> str:
     if usage is None or not usage.entries:
         return t("weapons.unused")
-    last = show_date(usage.last_used) if usage.last_used else t("field.none")
+    last = formatting.day(usage.last_used) if usage.last_used else t("field.none")
     return t("weapons.usage", entries=usage.entries, shots=usage.shots, last=last)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Final
 
 from aimtrack.bot.flow import Context, State, StoredUpload, Turn, reply
-from aimtrack.bot.i18n import Catalogue
+from aimtrack.core.i18n import Catalogue
 
 NAME: Final = "web"
 VALID_MINUTES: Final = 15  # aimtrack.web.links.LINK_TTL

@@ -29,7 +29,7 @@ from aimtrack.bot.io import (
     UploadKind,
 )
 from aimtrack.bot.push import Activity, NoRoute
-from aimtrack.storage.repos.users import CONSOLE
+from aimtrack.core.model import Transport
 
 QUIT = frozenset({"/quit", "/exit", "/q"})
 PHOTO = frozenset({"/photo", "/foto", "/file", "/bestand"})
@@ -48,7 +48,7 @@ class Console:
         open; without it their temporary path is printed."""
         self.conversation = conversation
         self.downloads = downloads
-        self.sender = Sender(CONSOLE, external_id=user, chat_id=user, display_name=user)
+        self.sender = Sender(Transport.CONSOLE, external_id=user, chat_id=user, display_name=user)
         self.out = out
         self.buttons: list[Button] = []
         self.pushed = 0

@@ -76,9 +76,8 @@ from aimtrack.bot.io import (
     UploadKind,
 )
 from aimtrack.core.errors import AimTrackError
-from aimtrack.core.model import Language
+from aimtrack.core.model import Language, Transport
 from aimtrack.core.ratelimit import RateLimiter
-from aimtrack.storage.repos.users import TELEGRAM
 
 if TYPE_CHECKING:
     from aimtrack.ai.worker import JobWorker
@@ -219,7 +218,7 @@ class TelegramTransport:
         if item is None:
             return
         sender = Sender(
-            transport=TELEGRAM,
+            transport=Transport.TELEGRAM,
             external_id=str(user.id),
             chat_id=str(chat.id),
             display_name=user.full_name,
@@ -438,7 +437,7 @@ async def run_telegram(
         status=status,
     )
     conversation.limit(
-        TELEGRAM, Limits(messages=RateLimiter(settings.rate_limit), ai=settings.ai_quota)
+        Transport.TELEGRAM, Limits(messages=RateLimiter(settings.rate_limit), ai=settings.ai_quota)
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -453,7 +452,7 @@ async def run_telegram(
         raise TransportError(msg) from None
     async with application:
         await set_commands(application)
-        messengers.register(TELEGRAM, TelegramPusher(application.bot))
+        messengers.register(Transport.TELEGRAM, TelegramPusher(application.bot))
         tick = schedule_worker(application, worker, poll_s=settings.job_poll_s)
         conversation.on_jobs = lambda: _tick_now(application, tick)
         worker.on_free = conversation.on_jobs  # a finished job makes room: look again now
@@ -482,7 +481,7 @@ async def run_telegram(
             webhook.close()
         await worker.stop()
         await application.stop()
-        messengers.unregister(TELEGRAM)
+        messengers.unregister(Transport.TELEGRAM)
         if failed is not None:
             msg = f"polling Telegram stopped: {failed}"
             raise TransportError(msg) from failed

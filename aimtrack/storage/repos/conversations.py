@@ -8,15 +8,15 @@ import sqlalchemy as sa
 
 from aimtrack.core import limits
 from aimtrack.core.errors import InvalidInput
-from aimtrack.core.model import ConversationState, required_text
+from aimtrack.core.model import ConversationState, Transport, required_text
 from aimtrack.storage.repos.base import UserScopedRepo, to_domain, upsert
 from aimtrack.storage.tables import ConversationRow, utcnow
 
 
 class ConversationRepo(UserScopedRepo):
-    async def load(self, transport: str, chat_id: str) -> ConversationState | None:
+    async def load(self, transport: Transport, chat_id: str) -> ConversationState | None:
         row = await self.db.scalar(self._query(transport, chat_id))
-        return None if row is None else to_domain(ConversationState, row)
+        return None if row is None else to_domain(ConversationState, row, transport=transport)
 
     async def save(self, state: ConversationState) -> ConversationState:
         """Store the state after a step (create or replace, atomically); survives a restart."""
@@ -40,11 +40,11 @@ class ConversationRepo(UserScopedRepo):
             )
         )
         row = await self.db.scalar(
-            self._query(transport, chat_id).execution_options(populate_existing=True)
+            self._query(state.transport, chat_id).execution_options(populate_existing=True)
         )
-        return to_domain(ConversationState, row)
+        return to_domain(ConversationState, row, transport=state.transport)
 
-    async def clear(self, transport: str, chat_id: str) -> bool:
+    async def clear(self, transport: Transport, chat_id: str) -> bool:
         """Forget the state (cancel or finish); True when there was one."""
         result = await self.db.execute(
             sa.delete(ConversationRow).where(
@@ -55,7 +55,7 @@ class ConversationRepo(UserScopedRepo):
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
-    def _query(self, transport: str, chat_id: str) -> sa.Select[ConversationRow]:
+    def _query(self, transport: Transport, chat_id: str) -> sa.Select[ConversationRow]:
         return self._mine(ConversationRow).where(
             ConversationRow.transport == transport, ConversationRow.chat_id == chat_id
         )

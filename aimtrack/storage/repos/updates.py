@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from aimtrack.core.model import whole_number
+from aimtrack.core.model import Transport, whole_number
 from aimtrack.storage.tables import ProcessedUpdateRow
 
 MAX_UPDATE_ID = 2**63 - 1  # BIGINT
@@ -18,7 +18,7 @@ class UpdateLog:
     def __init__(self, db: AsyncSession) -> None:
         self.db = db
 
-    async def claim(self, transport: str, update_id: int) -> bool:
+    async def claim(self, transport: Transport, update_id: int) -> bool:
         """Record ``update_id``; False when it was recorded before (handle it no more)."""
         whole_number("update_id", update_id, low=0, high=MAX_UPDATE_ID)
         try:

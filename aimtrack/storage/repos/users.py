@@ -14,11 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from aimtrack.core import limits
 from aimtrack.core.errors import InvalidInput
-from aimtrack.core.model import Language, Recipient, UserAccount, clean_text
+from aimtrack.core.model import Language, Recipient, Transport, UserAccount, clean_text
 from aimtrack.storage.tables import IdentityRow, UserRow
-
-TELEGRAM = "telegram"
-CONSOLE = "console"
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,17 +24,25 @@ class NewUserDefaults:
     timezone: str = "Europe/Amsterdam"
 
 
+_TRANSPORTS = frozenset(t.value for t in Transport)  # an identity of another build's app is skipped
+
+
 class UserDirectory:
     def __init__(self, db: AsyncSession, defaults: NewUserDefaults | None = None) -> None:
         self.db = db
         self.defaults = defaults or NewUserDefaults()
 
-    async def find(self, transport: str, external_id: str) -> UserAccount | None:
+    async def find(self, transport: Transport, external_id: str) -> UserAccount | None:
         row = await self._user_by_identity(transport, external_id)
         return None if row is None else await self._account(row)
 
     async def register(
-        self, transport: str, external_id: str, *, display_name: str | None = None, allowed: bool
+        self,
+        transport: Transport,
+        external_id: str,
+        *,
+        display_name: str | None = None,
+        allowed: bool,
     ) -> UserAccount:
         """The user behind this identity, created on first contact (with ``allowed``)."""
         row = await self._user_by_identity(transport, external_id)
@@ -53,10 +58,10 @@ class UserDirectory:
         return await self._account(row)
 
     async def allow_telegram(self, telegram_id: int, *, admin: bool = False) -> UserAccount:
-        row = await self._user_by_identity(TELEGRAM, _telegram_id(telegram_id))
+        row = await self._user_by_identity(Transport.TELEGRAM, _telegram_id(telegram_id))
         if row is None:
             row = await self._create(
-                TELEGRAM, _telegram_id(telegram_id), display_name=None, allowed=True
+                Transport.TELEGRAM, _telegram_id(telegram_id), display_name=None, allowed=True
             )
         row.is_allowed = True
         row.is_admin = row.is_admin or admin
@@ -65,7 +70,7 @@ class UserDirectory:
 
     async def deny_telegram(self, telegram_id: int) -> UserAccount | None:
         """Withdraw access; the user's data stays until they or the owner delete it."""
-        row = await self._user_by_identity(TELEGRAM, _telegram_id(telegram_id))
+        row = await self._user_by_identity(Transport.TELEGRAM, _telegram_id(telegram_id))
         if row is None:
             return None
         row.is_allowed = False
@@ -91,13 +96,14 @@ class UserDirectory:
         found: dict[int, Recipient] = {}
         for user_id, allowed, transport, external_id in await self.db.execute(query):
             known = found.get(user_id) or Recipient(user_id, allowed, ())
-            if transport is not None:
-                known = Recipient(user_id, allowed, (*known.identities, (transport, external_id)))
+            if transport is not None and transport in _TRANSPORTS:
+                identity = (Transport(transport), external_id)
+                known = Recipient(user_id, allowed, (*known.identities, identity))
             found[user_id] = known
         return list(found.values())
 
     async def _create(
-        self, transport: str, external_id: str, *, display_name: str | None, allowed: bool
+        self, transport: Transport, external_id: str, *, display_name: str | None, allowed: bool
     ) -> UserRow:
         """Create the user and identity; if a concurrent first contact won, use theirs."""
         row = UserRow(
@@ -121,7 +127,7 @@ class UserDirectory:
             return existing
         return row
 
-    async def _user_by_identity(self, transport: str, external_id: str) -> UserRow | None:
+    async def _user_by_identity(self, transport: Transport, external_id: str) -> UserRow | None:
         _identity(transport, external_id)
         return await self.db.scalar(
             sa.select(UserRow)
@@ -132,7 +138,7 @@ class UserDirectory:
     async def _account(self, row: UserRow) -> UserAccount:
         telegram = await self.db.scalar(
             sa.select(IdentityRow.external_id).where(
-                IdentityRow.user_id == row.id, IdentityRow.transport == TELEGRAM
+                IdentityRow.user_id == row.id, IdentityRow.transport == Transport.TELEGRAM
             )
         )
         return UserAccount(
@@ -151,7 +157,7 @@ def _telegram_id(telegram_id: int) -> str:
     return str(telegram_id)
 
 
-def _identity(transport: str, external_id: str) -> None:
+def _identity(transport: Transport, external_id: str) -> None:
     if not transport or len(transport) > limits.MAX_TRANSPORT:
         raise InvalidInput("transport", "is not a transport name")
     if not external_id or len(external_id) > limits.MAX_EXTERNAL_ID:

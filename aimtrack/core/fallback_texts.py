@@ -11,15 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date
-from decimal import Decimal
 from typing import Final
 
-from aimtrack.core import limits
+from aimtrack.core import formatting, limits
+from aimtrack.core.i18n import Catalogue, Translator
 from aimtrack.core.licence import LicenceProgress
 from aimtrack.core.model import Language, Weapon
-from aimtrack.core.stats import DistanceStats, Trend, WeaponStats, cents
+from aimtrack.core.stats import DistanceStats, Trend, WeaponStats
 
-TEXTS: Final[Mapping[str, tuple[str, str]]] = {
+TEXTS: Final[Catalogue] = {
     "what": ("{weapon} op {distance} m", "{weapon} at {distance} m"),
     "more": ("… en nog {count}", "… and {count} more"),
     "results.one": ("1 eerder resultaat", "1 earlier result"),
@@ -262,20 +262,6 @@ TEXTS: Final[Mapping[str, tuple[str, str]]] = {
 }
 
 MAX_QUOTE: Final = 80  # characters of a question quoted back
-_MONTHS: Final = (
-    "Jan",
-    "Feb",
-    "Mar",
-    "Apr",
-    "May",
-    "Jun",
-    "Jul",
-    "Aug",
-    "Sep",
-    "Oct",
-    "Nov",
-    "Dec",
-)
 _TRENDS: Final = {
     Trend.UP: "trend.up",
     Trend.DOWN: "trend.down",
@@ -284,32 +270,12 @@ _TRENDS: Final = {
 }
 
 
-def say(key: str, language: Language, /, **values: object) -> str:
-    dutch, english = TEXTS[key]
-    text = dutch if language is Language.NL else english
-    return text.format(**values) if values else text
+def translator(language: Language) -> Translator:
+    return Translator(TEXTS, language)
 
 
-def number(value: Decimal, language: Language) -> str:
-    """A per-shot figure with two decimals: ``9,35`` or ``9.35``."""
-    text = f"{cents(value):f}"
-    return text.replace(".", ",") if language is Language.NL else text
-
-
-def score(value: Decimal, language: Language) -> str:
-    """A logged score as entered: ``431`` or ``431,5`` (one decimal at most)."""
-    text = f"{value:.0f}" if value == value.to_integral_value() else f"{value:.1f}"
-    return text.replace(".", ",") if language is Language.NL else text
-
-
-def day(value: date, language: Language) -> str:
-    if language is Language.NL:
-        return value.strftime("%d-%m-%Y")
-    return f"{value.day} {_MONTHS[value.month - 1]} {value.year}"
-
-
-def trend(value: Trend, language: Language) -> str:
-    return say(_TRENDS[value], language)
+def trend(t: Translator, value: Trend) -> str:
+    return t(_TRENDS[value])
 
 
 def fit(
@@ -318,12 +284,12 @@ def fit(
     tail: Sequence[str] = (),
     *,
     limit: int,
-    language: Language,
+    t: Translator,
 ) -> str:
     """Lines joined into at most ``limit`` characters: items are dropped from the end, with a
     line saying how many, so head and tail (the conclusions) always survive."""
     for shown in range(len(items), -1, -1):
-        more = [say("more", language, count=len(items) - shown)] if shown < len(items) else []
+        more = [t("more", count=len(items) - shown)] if shown < len(items) else []
         text = "\n".join([*head, *items[:shown], *more, *tail])
         if len(text) <= limit:
             return text
@@ -333,22 +299,28 @@ def fit(
 # --- shared lines ---------------------------------------------------------------------------
 
 
-def licence_lines(progress: LicenceProgress, language: Language) -> list[str]:
+def licence_lines(progress: LicenceProgress, t: Translator) -> list[str]:
     """Days in the rolling 12 months and this year's matches against what the licence needs;
     at or below the minimum, also the day the oldest counted day drops out."""
     p = progress
-    values = {"days": p.days, "required": p.required_days, "start": day(p.window_start, language)}
+    values = {
+        "days": p.days,
+        "required": p.required_days,
+        "start": formatting.long_day(p.window_start, t.language),
+    }
     if p.days_met:
-        days = say("licence.days_met", language, **values)
+        days = t("licence.days_met", **values)
     else:
-        days = say("licence.days_short", language, short=p.days_short, **values)
+        days = t("licence.days_short", short=p.days_short, **values)
     leaves = p.oldest_leaves_on
     if p.oldest_day is not None and leaves is not None and p.days <= p.required_days:
-        oldest, leaves_on = day(p.oldest_day, language), day(leaves, language)
-        days += " " + say("licence.drop", language, oldest=oldest, leaves=leaves_on)
-    matches = say(
+        oldest, leaves_on = (
+            formatting.long_day(p.oldest_day, t.language),
+            formatting.long_day(leaves, t.language),
+        )
+        days += " " + t("licence.drop", oldest=oldest, leaves=leaves_on)
+    matches = t(
         "licence.matches_met" if p.matches_met else "licence.matches_short",
-        language,
         year=p.year,
         knsa=p.knsa_matches,
         club=p.club_matches,
@@ -360,44 +332,47 @@ def licence_lines(progress: LicenceProgress, language: Language) -> list[str]:
     return [days, matches]
 
 
-def weapon_head(name: str, stats: WeaponStats, language: Language) -> str:
+def weapon_head(name: str, stats: WeaponStats, t: Translator) -> str:
     if stats.first_day is None or stats.last_day is None:
-        return say("insight.none", language, weapon=name)
-    return say(
+        return t("insight.none", weapon=name)
+    return t(
         "insight.head",
-        language,
         weapon=name,
         sessions=stats.sessions,
         rounds=stats.rounds,
-        first=day(stats.first_day, language),
-        last=day(stats.last_day, language),
+        first=formatting.long_day(stats.first_day, t.language),
+        last=formatting.long_day(stats.last_day, t.language),
     )
 
 
-def distance_line(d: DistanceStats, language: Language, *, window: int) -> str:
+def distance_line(d: DistanceStats, t: Translator, *, window: int) -> str:
     """One distance as a bullet: sessions, shots, then mean, best, last, trend and spread."""
     parts = [
-        say(
+        t(
             "insight.distance",
-            language,
             distance=d.distance_m,
             sessions=d.sessions,
             rounds=d.rounds,
         )
     ]
     if d.mean_per_shot is None or d.best_per_shot is None or d.last_per_shot is None:
-        parts.append(say("insight.unscored", language))
+        parts.append(t("insight.unscored"))
         return "; ".join(parts) + "."
     if d.scored == 1:
-        parts.append(say("insight.single", language, value=number(d.last_per_shot, language)))
+        parts.append(t("insight.single", value=formatting.per_shot(d.last_per_shot, t.language)))
         return "; ".join(parts) + "."
     shown = min(d.scored, window)
-    parts.append(say("insight.mean", language, mean=number(d.mean_per_shot, language), count=shown))
-    best, last = number(d.best_per_shot, language), number(d.last_per_shot, language)
-    parts.append(say("insight.best_last", language, best=best, last=last))
-    parts.append(trend(d.trend, language))
+    parts.append(
+        t("insight.mean", mean=formatting.per_shot(d.mean_per_shot, t.language), count=shown)
+    )
+    best, last = (
+        formatting.per_shot(d.best_per_shot, t.language),
+        formatting.per_shot(d.last_per_shot, t.language),
+    )
+    parts.append(t("insight.best_last", best=best, last=last))
+    parts.append(trend(t, d.trend))
     if d.spread is not None:
-        parts.append(say("insight.spread", language, spread=number(d.spread, language)))
+        parts.append(t("insight.spread", spread=formatting.per_shot(d.spread, t.language)))
     return "; ".join(parts) + "."
 
 
@@ -418,13 +393,15 @@ def quote(question: str) -> str:
     return short(question, MAX_QUOTE)
 
 
-def period(since: date | None, until: date | None, language: Language) -> str:
+def period(since: date | None, until: date | None, t: Translator) -> str:
     if since and until:
-        return say(
-            "coach.between", language, since=day(since, language), until=day(until, language)
+        return t(
+            "coach.between",
+            since=formatting.long_day(since, t.language),
+            until=formatting.long_day(until, t.language),
         )
     if since:
-        return say("coach.since", language, since=day(since, language))
+        return t("coach.since", since=formatting.long_day(since, t.language))
     if until:
-        return say("coach.until", language, until=day(until, language))
+        return t("coach.until", until=formatting.long_day(until, t.language))
     return ""

@@ -15,23 +15,30 @@ from datetime import date
 from decimal import Decimal
 from typing import Final
 
-from aimtrack.ai.fallback_texts import (
-    day,
+from aimtrack.core import formatting
+from aimtrack.core.fallback_texts import (
     distance_line,
     fit,
     licence_lines,
-    number,
     period,
     quote,
-    say,
-    score,
     short,
+    translator,
     weapon_head,
     weapon_name,
 )
-from aimtrack.ai.schemas import MAX_FIELD, CoachAnswerOut, InsightOut, ReflectionOut
+from aimtrack.core.i18n import Translator
 from aimtrack.core.licence import licence_progress
-from aimtrack.core.model import CompetitionType, Language, ShootingSession, Weapon
+from aimtrack.core.limits import MAX_AI_ANSWER, MAX_AI_FIELD
+from aimtrack.core.model import (
+    AnswerText,
+    CompetitionType,
+    InsightText,
+    Language,
+    ReflectionText,
+    ShootingSession,
+    Weapon,
+)
 from aimtrack.core.stats import (
     MIN_TREND_POINTS,
     DistanceStats,
@@ -51,7 +58,6 @@ HIGH_SPREAD: Final = Decimal("0.30")
 MIN_DROP: Final = Decimal("0.10")
 LONG_GAP_DAYS: Final = 60
 INSIGHT_WINDOW: Final = 10
-MAX_ANSWER: Final = 3 * MAX_FIELD
 
 _COMPETITION: Final = {
     CompetitionType.CLUB: "competition.club",
@@ -66,70 +72,66 @@ def reflection(
     *,
     today: date,
     language: Language,
-) -> ReflectionOut:
+) -> ReflectionText:
     """A reflection on ``session`` from its numbers against the shooter's earlier sessions."""
+    t = translator(language)
     everything = [*history, session]
     comparisons = compare_session(session, everything)
 
     def what(c: EntryComparison) -> str:
-        return say(
-            "what", language, weapon=weapon_name(weapons, c.weapon_id), distance=c.distance_m
-        )
+        return t("what", weapon=weapon_name(weapons, c.weapon_id), distance=c.distance_m)
 
-    return ReflectionOut(
-        summary=_summary(session, weapons, language),
-        went_well=_went_well(comparisons, what, language),
-        needs_improvement=_needs_improvement(comparisons, what, language),
+    return ReflectionText(
+        summary=_summary(session, weapons, t),
+        went_well=_went_well(comparisons, what, t),
+        needs_improvement=_needs_improvement(comparisons, what, t),
         next_focus=fit(
-            [_focus(comparisons, what, language)],
-            licence_lines(licence_progress(everything, today=today), language),
-            limit=MAX_FIELD,
-            language=language,
+            [_focus(comparisons, what, t)],
+            licence_lines(licence_progress(everything, today=today), t),
+            limit=MAX_AI_FIELD,
+            t=t,
         ),
     )
 
 
 def weapon_insight(
     weapon: Weapon, history: Sequence[ShootingSession], *, today: date, language: Language
-) -> InsightOut:
+) -> InsightText:
     """Trends, issues and recommendations of one weapon, per distance, from its numbers."""
+    t = translator(language)
     name = short(weapon.name)
     stats = weapon_stats(weapon.id, history, today=today, window=INSIGHT_WINDOW)
     if stats.sessions == 0:
-        return InsightOut(
-            trends=say("insight.none", language, weapon=name),
-            typical_issues=say("issue.no_data", language),
-            recommendations="\n".join(
-                [say("rec.start", language, weapon=name), say("rec.ai", language)]
-            ),
+        return InsightText(
+            trends=t("insight.none", weapon=name),
+            typical_issues=t("issue.no_data"),
+            recommendations="\n".join([t("rec.start", weapon=name), t("rec.ai")]),
         )
     issues: list[str] = []
     advice: list[str] = []
     for d in stats.distances:
-        _distance_findings(d, issues, advice, language)
+        _distance_findings(d, issues, advice, t)
     gap = stats.days_since_last
     if weapon.retired_on is None and gap is not None and gap > LONG_GAP_DAYS:
         assert stats.last_day is not None  # noqa: S101 - a gap needs a last day
-        issues.append(say("issue.gap", language, days=gap, last=day(stats.last_day, language)))
-        advice.append(
-            say("rec.gap_licensed" if weapon.licensed else "rec.gap", language, weapon=name)
+        issues.append(
+            t("issue.gap", days=gap, last=formatting.long_day(stats.last_day, t.language))
         )
-    return InsightOut(
+        advice.append(t("rec.gap_licensed" if weapon.licensed else "rec.gap", weapon=name))
+    return InsightText(
         trends=fit(
-            [weapon_head(name, stats, language)],
-            [distance_line(d, language, window=INSIGHT_WINDOW) for d in stats.distances],
-            limit=MAX_FIELD,
-            language=language,
+            [weapon_head(name, stats, t)],
+            [distance_line(d, t, window=INSIGHT_WINDOW) for d in stats.distances],
+            limit=MAX_AI_FIELD,
+            t=t,
         ),
-        typical_issues=fit(
-            [], issues or [say("issue.none", language)], limit=MAX_FIELD, language=language
-        ),
+        typical_issues=fit([], issues or [t("issue.none")], limit=MAX_AI_FIELD, t=t),
         recommendations=fit(
             [],
-            list(dict.fromkeys(advice)) or [say("rec.keep", language)],
-            [say("rec.ai", language)],
-            limit=MAX_FIELD,
-            language=language,
+            list(dict.fromkeys(advice)) or [t("rec.keep")],
+            [t("rec.ai")],
+            limit=MAX_AI_FIELD,
+            t=t,
         ),
     )
 
@@ -144,34 +146,33 @@ def coach_answer(
     weapon_id: int | None = None,
     since: date | None = None,
     until: date | None = None,
-) -> CoachAnswerOut:
+) -> AnswerText:
     """Not an answer (that needs a model) but the numbers in scope, saying so plainly.
     Sessions after ``today`` never count, whatever ``until`` says."""
+    t = translator(language)
     end = today if until is None else min(until, today)
     sessions = in_period(history, since=since, until=end)
-    scope = period(since, until, language)
+    scope = period(since, until, t)
     items: list[str]
     if weapon_id is not None:
         name = weapon_name(weapons, weapon_id)
-        scope = say("coach.for", language, weapon=name) + scope
+        scope = t("coach.for", weapon=name) + scope
         stats = weapon_stats(weapon_id, sessions, today=today, window=INSIGHT_WINDOW)
-        found = [weapon_head(name, stats, language)]
-        items = [distance_line(d, language, window=INSIGHT_WINDOW) for d in stats.distances]
+        found = [weapon_head(name, stats, t)]
+        items = [distance_line(d, t, window=INSIGHT_WINDOW) for d in stats.distances]
     else:
         total = totals(sessions)
         found = [
-            say(
+            t(
                 "coach.totals",
-                language,
                 sessions=total.sessions,
                 days=total.days,
                 rounds=total.rounds,
             )
         ]
         items = [
-            say(
+            t(
                 "coach.weapon",
-                language,
                 weapon=weapon_name(weapons, w.weapon_id),
                 rounds=w.rounds,
                 days=w.days,
@@ -179,28 +180,27 @@ def coach_answer(
             for w in total.weapons
         ]
     if not sessions or (weapon_id is not None and not items):
-        found, items = [say("coach.none", language)], []
-    intro = say("coach.intro", language, question=quote(question), scope=scope)
-    outro = [say("coach.outro", language)]
+        found, items = [t("coach.none")], []
+    intro = t("coach.intro", question=quote(question), scope=scope)
+    outro = [t("coach.outro")]
     if weapon_id is None and since is None and until is None:
         # The licence counts the whole log; a scoped question may come with a scoped history.
-        outro[:0] = licence_lines(licence_progress(history, today=today), language)
-    answer = fit([intro, *found], items, outro, limit=MAX_ANSWER, language=language)
-    return CoachAnswerOut(answer=answer)
+        outro[:0] = licence_lines(licence_progress(history, today=today), t)
+    answer = fit([intro, *found], items, outro, limit=MAX_AI_ANSWER, t=t)
+    return AnswerText(answer=answer)
 
 
 # --- reflection parts ---------------------------------------------------------------------
 
 
-def _summary(session: ShootingSession, weapons: Mapping[int, Weapon], language: Language) -> str:
-    club = say("summary.club", language, club=session.club) if session.club else ""
-    when = day(session.occurred_on, language)
+def _summary(session: ShootingSession, weapons: Mapping[int, Weapon], t: Translator) -> str:
+    club = t("summary.club", club=session.club) if session.club else ""
+    when = formatting.long_day(session.occurred_on, t.language)
     entries = sorted(session.entries, key=lambda e: e.position)
     if not entries:
-        return say("summary.empty", language, date=when, club=club)
-    head = say(
+        return t("summary.empty", date=when, club=club)
+    head = t(
         "summary.head",
-        language,
         date=when,
         club=club,
         lines=len(entries),
@@ -210,120 +210,114 @@ def _summary(session: ShootingSession, weapons: Mapping[int, Weapon], language: 
     for e in entries:
         tag = _COMPETITION.get(e.competition)
         values = {
-            "what": say(
-                "what", language, weapon=weapon_name(weapons, e.weapon_id), distance=e.distance_m
-            ),
+            "what": t("what", weapon=weapon_name(weapons, e.weapon_id), distance=e.distance_m),
             "shots": e.shots,
-            "competition": say(tag, language) if tag else "",
+            "competition": t(tag) if tag else "",
         }
         value = per_shot(e)
         if e.score is None or value is None:
-            lines.append(say("summary.unscored", language, **values))
+            lines.append(t("summary.unscored", **values))
         else:
             lines.append(
-                say(
+                t(
                     "summary.scored",
-                    language,
-                    score=score(e.score, language),
-                    per_shot=number(value, language),
+                    score=formatting.score_in(e.score, t.language),
+                    per_shot=formatting.per_shot(value, t.language),
                     **values,
                 )
             )
-    return fit([head], lines, limit=MAX_FIELD, language=language)
+    return fit([head], lines, limit=MAX_AI_FIELD, t=t)
 
 
 Namer = Callable[[EntryComparison], str]
 
 
-def _went_well(comparisons: Sequence[EntryComparison], what: Namer, language: Language) -> str:
+def _went_well(comparisons: Sequence[EntryComparison], what: Namer, t: Translator) -> str:
     lines = []
     for c in comparisons:
         if c.per_shot is None:
             continue
-        shown = {"what": what(c), "per_shot": number(c.per_shot, language)}
+        shown = {"what": what(c), "per_shot": formatting.per_shot(c.per_shot, t.language)}
         if c.personal_best:
             assert c.best_before is not None  # noqa: S101 - implied by personal_best
-            lines.append(say("well.best", language, best=number(c.best_before, language), **shown))
+            lines.append(
+                t("well.best", best=formatting.per_shot(c.best_before, t.language), **shown)
+            )
         elif c.best_before is None:
-            lines.append(say("well.first", language, **shown))
+            lines.append(t("well.first", **shown))
         elif c.delta is not None and c.delta > 0:
-            lines.append(say("well.above", language, **shown, **_versus(c, language)))
+            lines.append(t("well.above", **shown, **_versus(c, t)))
     if lines:
-        return fit([], lines, limit=MAX_FIELD, language=language)
+        return fit([], lines, limit=MAX_AI_FIELD, t=t)
     if not comparisons:
-        return say("well.nothing", language)
+        return t("well.nothing")
     if all(c.per_shot is None for c in comparisons):
-        return say("well.unscored", language, shots=sum(c.shots for c in comparisons))
-    return say("well.steady", language)
+        return t("well.unscored", shots=sum(c.shots for c in comparisons))
+    return t("well.steady")
 
 
-def _needs_improvement(
-    comparisons: Sequence[EntryComparison], what: Namer, language: Language
-) -> str:
+def _needs_improvement(comparisons: Sequence[EntryComparison], what: Namer, t: Translator) -> str:
     lines = []
     for c in comparisons:
         if c.per_shot is None:
-            lines.append(say("improve.no_score", language, what=what(c)))
+            lines.append(t("improve.no_score", what=what(c)))
             continue
         count = c.previous_count + 1
         if c.delta is not None and c.delta < 0:
             lines.append(
-                say(
+                t(
                     "improve.below",
-                    language,
                     what=what(c),
-                    per_shot=number(c.per_shot, language),
-                    **_versus(c, language),
+                    per_shot=formatting.per_shot(c.per_shot, t.language),
+                    **_versus(c, t),
                 )
             )
         if c.trend is Trend.DOWN:
-            lines.append(say("improve.down", language, what=what(c), count=count))
+            lines.append(t("improve.down", what=what(c), count=count))
         if c.spread is not None and c.spread >= HIGH_SPREAD:
-            spread = number(c.spread, language)
-            lines.append(say("improve.spread", language, what=what(c), spread=spread, count=count))
+            spread = formatting.per_shot(c.spread, t.language)
+            lines.append(t("improve.spread", what=what(c), spread=spread, count=count))
     if lines:
-        return fit([], lines, limit=MAX_FIELD, language=language)
+        return fit([], lines, limit=MAX_AI_FIELD, t=t)
     if any(c.previous_count for c in comparisons) or not comparisons:
-        return say("improve.nothing", language)
-    return say("improve.too_early", language)
+        return t("improve.nothing")
+    return t("improve.too_early")
 
 
-def _focus(comparisons: Sequence[EntryComparison], what: Namer, language: Language) -> str:
+def _focus(comparisons: Sequence[EntryComparison], what: Namer, t: Translator) -> str:
     below = [c for c in comparisons if c.delta is not None and c.delta < 0]
     if below:
-        return say("focus.weakest", language, what=what(min(below, key=lambda c: c.delta or 0)))
+        return t("focus.weakest", what=what(min(below, key=lambda c: c.delta or 0)))
     varying = [c for c in comparisons if c.spread is not None and c.spread >= HIGH_SPREAD]
     if varying:
         widest = max(varying, key=lambda c: c.spread or 0)
         assert widest.spread is not None  # noqa: S101 - filtered above
-        return say(
-            "focus.spread", language, what=what(widest), spread=number(widest.spread, language)
+        return t(
+            "focus.spread", what=what(widest), spread=formatting.per_shot(widest.spread, t.language)
         )
     unscored = [c for c in comparisons if c.per_shot is None]
     if unscored:
-        return say("focus.score", language, what=what(unscored[0]))
+        return t("focus.score", what=what(unscored[0]))
     scored = [c for c in comparisons if c.per_shot is not None]
     if scored:
         best = max(scored, key=lambda c: c.delta or 0)
         assert best.per_shot is not None  # noqa: S101 - filtered above
-        return say(
-            "focus.repeat", language, what=what(best), per_shot=number(best.per_shot, language)
+        return t(
+            "focus.repeat", what=what(best), per_shot=formatting.per_shot(best.per_shot, t.language)
         )
-    return say("focus.log", language)
+    return t("focus.log")
 
 
-def _versus(c: EntryComparison, language: Language) -> dict[str, str]:
+def _versus(c: EntryComparison, t: Translator) -> dict[str, str]:
     """Delta (unsigned: the sentence says above or below), mean and how many results."""
     assert c.delta is not None  # noqa: S101 - callers check
     assert c.previous_mean is not None  # noqa: S101 - implied by a delta
     results = (
-        say("results.one", language)
-        if c.previous_count == 1
-        else say("results.many", language, count=c.previous_count)
+        t("results.one") if c.previous_count == 1 else t("results.many", count=c.previous_count)
     )
     return {
-        "delta": number(abs(c.delta), language),
-        "mean": number(c.previous_mean, language),
+        "delta": formatting.per_shot(abs(c.delta), t.language),
+        "mean": formatting.per_shot(c.previous_mean, t.language),
         "results": results,
     }
 
@@ -332,33 +326,32 @@ def _versus(c: EntryComparison, language: Language) -> dict[str, str]:
 
 
 def _distance_findings(
-    d: DistanceStats, issues: list[str], advice: list[str], language: Language
+    d: DistanceStats, issues: list[str], advice: list[str], t: Translator
 ) -> None:
     """What the numbers of one distance show, and what to do about it."""
     at = {"distance": d.distance_m}
     if d.scored == 0 or d.mean_per_shot is None or d.last_per_shot is None:
-        issues.append(say("issue.unscored", language, rounds=d.rounds, **at))
-        advice.append(say("rec.unscored", language, **at))
+        issues.append(t("issue.unscored", rounds=d.rounds, **at))
+        advice.append(t("rec.unscored", **at))
         return
     if d.scored < MIN_TREND_POINTS:
-        issues.append(say("issue.few", language, count=d.scored, **at))
-        advice.append(say("rec.few", language, needed=MIN_TREND_POINTS - d.scored, **at))
+        issues.append(t("issue.few", count=d.scored, **at))
+        advice.append(t("rec.few", needed=MIN_TREND_POINTS - d.scored, **at))
     if d.trend is Trend.DOWN:
-        issues.append(say("issue.down", language, count=min(d.scored, INSIGHT_WINDOW), **at))
-        advice.append(say("rec.down", language, **at))
+        issues.append(t("issue.down", count=min(d.scored, INSIGHT_WINDOW), **at))
+        advice.append(t("rec.down", **at))
     gap = d.mean_per_shot - d.last_per_shot
     if d.scored >= 2 and gap >= MIN_DROP and gap > (d.spread or 0):
         issues.append(
-            say(
+            t(
                 "issue.drop",
-                language,
-                last=number(d.last_per_shot, language),
-                gap=number(gap, language),
-                mean=number(d.mean_per_shot, language),
+                last=formatting.per_shot(d.last_per_shot, t.language),
+                gap=formatting.per_shot(gap, t.language),
+                mean=formatting.per_shot(d.mean_per_shot, t.language),
                 **at,
             )
         )
-        advice.append(say("rec.down", language, **at))
+        advice.append(t("rec.down", **at))
     if d.spread is not None and d.spread >= HIGH_SPREAD:
-        issues.append(say("issue.spread", language, spread=number(d.spread, language), **at))
-        advice.append(say("rec.spread", language, **at))
+        issues.append(t("issue.spread", spread=formatting.per_shot(d.spread, t.language), **at))
+        advice.append(t("rec.spread", **at))
