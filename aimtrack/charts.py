@@ -27,7 +27,6 @@ import functools
 import io
 import math
 import textwrap
-import unicodedata
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -423,18 +422,8 @@ def _title(value: str) -> str:
     """A caller's title (a weapon's name, say) drawable and wrapped to the figure's width:
     white space becomes a space, invisible format characters go, emoji and other characters
     the font lacks become ``?`` (matplotlib would draw an empty box and warn)."""
-    drawable = _drawable_code_points()
-    chars = []
-    for char in value:
-        if char.isspace():
-            chars.append(" ")
-        elif unicodedata.category(char) == "Cf" or "\ufe00" <= char <= "\ufe0f":
-            continue
-        elif ord(char) in drawable and char.isprintable():
-            chars.append(char)
-        else:
-            chars.append("?")
-    return textwrap.fill(" ".join("".join(chars).split()), TITLE_WIDTH, max_lines=2) or " "
+    shown = formatting.drawable(value, _drawable_code_points())
+    return textwrap.fill(" ".join(shown.split()), TITLE_WIDTH, max_lines=2) or " "
 
 
 def _number_formatter(language: Language) -> Formatter:

@@ -14,36 +14,25 @@ from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from datetime import date, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import Any, TextIO
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from aimtrack import __version__
-from aimtrack.ai.client import ModelConfig, OpenAICompatible
-from aimtrack.ai.coach import ShooterCoach
-from aimtrack.ai.worker import WorkerConfig
+from aimtrack import __version__, assembly
 from aimtrack.backup.service import create_backup, restore_backup
-from aimtrack.bot.app import build_conversation, build_worker
-from aimtrack.bot.conversation import Access, Conversation
-from aimtrack.bot.flows.fields import parse_date
-from aimtrack.bot.push import Address, Messengers
-from aimtrack.bot.reminders import Reachable, ReminderScan, running_transports
+from aimtrack.bot.app import command_menu
+from aimtrack.bot.push import Address
 from aimtrack.bot.transports.console import Console
 from aimtrack.config import ConfigError, Settings, is_telegram_id, load_settings
 from aimtrack.core.clock import SystemClock
 from aimtrack.core.errors import AimTrackError
-from aimtrack.core.model import JobStatus, Language, Transport, Weapon, is_row_id
+from aimtrack.core.formatting import parse_day
+from aimtrack.core.model import JobStatus, Transport, Weapon, is_row_id
 from aimtrack.exports.service import ExportFormat, ExportRequest, export_register
+from aimtrack.jobs.reminders import running_transports
 from aimtrack.storage import migrate
 from aimtrack.storage.engine import Database, redact_url
 from aimtrack.storage.repos import JobQueue, UserDirectory, WeaponRepo
-from aimtrack.storage.repos.users import NewUserDefaults
-from aimtrack.web.links import LinkIssuer, WebKeys, base_url
-
-if TYPE_CHECKING:
-    from aimtrack.web.app import Webhook
-    from aimtrack.web.health import TelegramStatus
-    from aimtrack.web.server import WebServer
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -209,7 +198,7 @@ def _export_user(text: str) -> tuple[str, str]:
 
 
 def _date(text: str) -> date:
-    found = parse_date(text)
+    found = parse_day(text)
     if found is None:
         msg = f"{text!r} is not a date (use 2026-12-31 or 31-12-2026)"
         raise argparse.ArgumentTypeError(msg)
@@ -231,9 +220,7 @@ def _database(settings: Settings) -> Database:
 async def _user_directory(settings: Settings) -> AsyncIterator[UserDirectory]:
     """The user directory in one transaction, on an engine that is closed afterwards."""
     db = _database(settings)
-    defaults = NewUserDefaults(
-        language=Language(settings.default_language), timezone=settings.timezone
-    )
+    defaults = assembly.new_user_defaults(settings)
     try:
         await migrate.require_current_schema(db.engine)
         async with db.transaction() as session:
@@ -272,6 +259,7 @@ async def cmd_db_current(settings: Settings, _args: argparse.Namespace, out: Tex
 async def cmd_run(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
     """The Telegram bot when a token is configured; otherwise the console chat."""
     await cmd_db_upgrade(settings, args, out)
+    clock = SystemClock()
     if settings.telegram_token is None:
         print(
             "No AIMTRACK_TELEGRAM_TOKEN configured: starting the console chat instead"
@@ -282,7 +270,7 @@ async def cmd_run(settings: Settings, args: argparse.Namespace, out: TextIO) -> 
         from aimtrack.web.server import WebServerError  # noqa: PLC0415
 
         db = _database(settings)
-        web = _web_server(settings, db)
+        web = assembly.web_server(settings, db, clock=clock)
         try:
             try:
                 await web.start()
@@ -292,29 +280,26 @@ async def cmd_run(settings: Settings, args: argparse.Namespace, out: TextIO) -> 
         finally:
             await web.stop()
             await db.dispose()
-    from aimtrack.bot.transports.telegram import run_telegram  # noqa: PLC0415 -- heavy import
+    from aimtrack.bot.transports.telegram.service import run_telegram  # noqa: PLC0415 -- heavy
     from aimtrack.web.app import Webhook  # noqa: PLC0415
     from aimtrack.web.health import TelegramStatus  # noqa: PLC0415
 
     db = _database(settings)
-    coach = _coach(settings)
-    telegram, webhook = TelegramStatus(SystemClock()), Webhook()
-    web = _web_server(settings, db, telegram=telegram, webhook=webhook)
+    coach = assembly.coach_from(settings)
+    telegram, webhook = TelegramStatus(clock), Webhook()
+    web = assembly.web_server(settings, db, clock=clock, telegram=telegram, webhook=webhook)
     try:
-        conversation = _conversation(settings, db)
-        messengers = Messengers()
-        worker = build_worker(
-            conversation, coach=coach, messengers=messengers, config=_worker_config(settings)
-        )
+        bot = assembly.assemble_from(settings, db, clock=clock, coach=coach)
         await run_telegram(
-            settings,
-            conversation,
-            worker,
-            messengers,
+            assembly.telegram_options(settings),
+            bot.conversation,
+            bot.worker,
+            bot.messengers,
+            menu=command_menu,
             status=telegram,
             webhook=webhook,
             on_ready=web.start,  # once the Bot API answered, before the webhook is set
-            reminders=_reminders(conversation, running_transports(messengers)),
+            reminders=bot.reminders(running_transports(bot.messengers)),
         )
     finally:
         await web.stop()
@@ -324,77 +309,31 @@ async def cmd_run(settings: Settings, args: argparse.Namespace, out: TextIO) -> 
     return EXIT_OK
 
 
-def _web_server(
-    settings: Settings,
-    db: Database,
-    *,
-    telegram: TelegramStatus | None = None,
-    webhook: Webhook | None = None,
-) -> WebServer:
-    """/health, the webhook and the export page, on AIMTRACK_WEB_HOST:AIMTRACK_WEB_PORT."""
-    from aimtrack.web.app import WebConfig, build_app  # noqa: PLC0415 -- Starlette, uvicorn
-    from aimtrack.web.server import WebServer  # noqa: PLC0415
-
-    public = str(settings.public_url) if settings.public_url else ""
-    app = build_app(
-        db,
-        clock=SystemClock(),
-        keys=_web_keys(settings),
-        config=WebConfig(
-            secure_cookies=public.startswith("https://"),
-            language=Language(settings.default_language),
-            allowed_telegram_ids=settings.allowed_users,
-        ),
-        telegram=telegram,
-        webhook=webhook,
-    )
-    return WebServer(app, host=settings.web_host, port=settings.web_port)
-
-
-def _web_keys(settings: Settings) -> WebKeys | None:
-    """The web page's keys; None without AIMTRACK_SECRET_KEY (then there is no web page)."""
-    if settings.secret_key is None:
-        return None
-    return WebKeys(settings.secret_key.get_secret_value())
-
-
-def _web_links(settings: Settings) -> LinkIssuer | None:
-    keys = _web_keys(settings)
-    if keys is None:
-        return None
-    public = str(settings.public_url) if settings.public_url else None
-    return LinkIssuer(keys, base_url(public, settings.web_host, settings.web_port))
-
-
 async def cmd_chat(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
     db = _database(settings)
-    coach = _coach(settings)
+    coach = assembly.coach_from(settings)
     try:
         await migrate.upgrade(db.engine)
-        conversation = _conversation(settings, db)
-        messengers = Messengers()
-        worker = build_worker(
-            conversation, coach=coach, messengers=messengers, config=_worker_config(settings)
-        )
+        bot = assembly.assemble_from(settings, db, clock=SystemClock(), coach=coach)
         console = Console(
-            conversation, user=args.user, out=out, downloads=settings.data_dir / "exports"
+            bot.conversation, user=args.user, out=out, downloads=settings.data_dir / "exports"
         )
-        messengers.register(Transport.CONSOLE, console)
+        bot.messengers.register(Transport.CONSOLE, console)
         stop = asyncio.Event()
         queue = asyncio.create_task(
-            worker.run(poll=timedelta(seconds=settings.job_poll_s), stop=stop)
+            bot.worker.run(poll=timedelta(seconds=settings.job_poll_s), stop=stop)
         )
         # The console reaches only the user at this terminal.
         here = Address(Transport.CONSOLE, console.sender.chat_id)
-        reminders = _reminders(conversation, lambda target: target == here)
+        reminders = bot.reminders(lambda target: target == here)
         reminding = asyncio.create_task(
             reminders.run_every(
-                timedelta(seconds=settings.reminder_scan_s), stop=stop, wake=worker.wake
+                timedelta(seconds=settings.reminder_scan_s), stop=stop, wake=bot.worker.wake
             )
         )
         try:
             status = await console.run(sys.stdin)
-            await worker.safe_tick()  # what the last input queued starts before we leave
+            await bot.worker.safe_tick()  # what the last input queued starts before we leave
         finally:
             stop.set()
             await reminding
@@ -404,54 +343,6 @@ async def cmd_chat(settings: Settings, args: argparse.Namespace, out: TextIO) ->
         if coach is not None:
             await coach.close()
         await db.dispose()
-
-
-def _conversation(settings: Settings, db: Database) -> Conversation:
-    return build_conversation(
-        db,
-        clock=SystemClock(),
-        data_dir=settings.data_dir,
-        access=Access(telegram_ids=settings.allowed_users),
-        defaults=NewUserDefaults(
-            language=Language(settings.default_language), timezone=settings.timezone
-        ),
-        job_attempts=settings.ai_max_attempts,
-        web_links=_web_links(settings),
-    )
-
-
-def _reminders(conversation: Conversation, reachable: Reachable) -> ReminderScan:
-    return ReminderScan(
-        conversation.db, clock=conversation.clock, access=conversation.access, reachable=reachable
-    )
-
-
-def _coach(settings: Settings) -> ShooterCoach | None:
-    """The coach on the configured AI server, or None: the statistics fallback answers."""
-    if settings.ai_base_url is None:
-        return None
-    return ShooterCoach(
-        OpenAICompatible(
-            ModelConfig(
-                base_url=str(settings.ai_base_url),
-                model=settings.ai_model.strip(),
-                api_key=settings.ai_api_key.get_secret_value() if settings.ai_api_key else None,
-                timeout_s=settings.ai_timeout_s,
-                vision=settings.ai_vision,
-                provider=settings.ai_provider.strip(),
-            )
-        )
-    )
-
-
-def _worker_config(settings: Settings) -> WorkerConfig:
-    return WorkerConfig(
-        concurrency=settings.ai_concurrency,
-        lease=timedelta(seconds=settings.job_lease_s),
-        backoff_base=timedelta(seconds=settings.job_backoff_base_s),
-        backoff_max=timedelta(seconds=settings.job_backoff_max_s),
-        max_attempts=settings.ai_max_attempts,
-    )
 
 
 @asynccontextmanager

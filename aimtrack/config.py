@@ -190,10 +190,6 @@ class Settings(BaseSettings):
             return self.database_url.get_secret_value()
         return f"sqlite+aiosqlite:///{(self.data_dir / 'aimtrack.db').resolve()}"
 
-    @property
-    def ai_enabled(self) -> bool:
-        return self.ai_base_url is not None
-
 
 def is_telegram_id(text: str) -> bool:
     """ASCII digits only (``isdigit`` also takes '²' and Arabic-Indic digits), and not zero."""

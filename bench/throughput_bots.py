@@ -67,7 +67,7 @@ def run_aimtrack(*, flood_limit: bool) -> int:
     if not flood_limit:
         from telegram.ext import AIORateLimiter  # noqa: PLC0415, TID251 -- a diagnostic
 
-        from aimtrack.bot.transports import telegram as transport  # noqa: PLC0415
+        from aimtrack.bot.transports.telegram import application as transport  # noqa: PLC0415
 
         original: Callable[..., None] = transport.RetryingRateLimiter.__init__
 

@@ -10,12 +10,14 @@ import io
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from PIL import Image
 
 from aimtrack.bot.app import build_conversation
-from aimtrack.bot.conversation import Access, Conversation
+from aimtrack.bot.conversation import Conversation
 from aimtrack.bot.io import Command, Input, Outcome, Press, Sender, Text, Upload, UploadKind
+from aimtrack.core.access import Access
 from aimtrack.core.clock import FixedClock
 from aimtrack.storage.engine import Database
 
@@ -37,10 +39,18 @@ class Chat:
 
     @classmethod
     def open(
-        cls, db: Database, data_dir: Path, *, user: str = "anna", clock: FixedClock | None = None
+        cls,
+        db: Database,
+        data_dir: Path,
+        *,
+        user: str = "anna",
+        clock: FixedClock | None = None,
+        **options: Any,
     ) -> Chat:
+        """A console user's chat with a conversation of its own (``options``: more of
+        :func:`build_conversation`'s); nothing runs the jobs it queues."""
         conversation = build_conversation(
-            db, clock=clock or FixedClock(NOW), data_dir=data_dir, access=Access()
+            db, clock=clock or FixedClock(NOW), data_dir=data_dir, access=Access(), **options
         )
         return cls(conversation, Sender("console", user, user, display_name=user.title()))
 

@@ -5,9 +5,10 @@ never points at a session that was rolled back. The AI row is marked pending at 
 ``/sessies`` shows "being made" from the first moment; an earlier result on it stays until a
 new one replaces it (a regeneration that fails keeps a model's earlier text).
 
-Each job carries a key per AI row or coach answer (:func:`request_key`). Asking again while a
-job for that row runs queues a new job and moves the key to it: the job holding the key is the
-latest request, and only that one saves and sends its result (see ``bot/ai_jobs.py``).
+Each job carries a key per AI row or coach answer
+(:func:`~aimtrack.jobs.ai_results.request_key`). Asking again while a job for that row runs
+queues a new job and moves the key to it: the job holding the key is the latest request, and
+only that one saves and sends its result (see ``aimtrack/jobs/reflections.py``).
 
 Every request counts against the user's AI quota (``Context.ai_quota``; docs/abuse.md),
 counted from the ``jobs`` table so a restart does not reset it. Over it, a request raises
@@ -24,17 +25,12 @@ from typing import Final
 from zoneinfo import ZoneInfo
 
 from aimtrack.bot.flow import Context
-from aimtrack.bot.push import Address
 from aimtrack.core.errors import AimTrackError
 from aimtrack.core.i18n import Catalogue, Translator
 from aimtrack.core.model import AIStatus, JobStatus
 from aimtrack.core.quota import HOUR, QuotaUsed, next_allowed
+from aimtrack.jobs.ai_results import ANSWER, INSIGHT, KINDS, REFLECTION, request_key
 from aimtrack.storage.repos import AIRepo, JobQueue
-
-REFLECTION: Final = "reflection"
-INSIGHT: Final = "weapon_insight"
-ANSWER: Final = "coach_answer"
-KINDS: Final = (REFLECTION, INSIGHT, ANSWER)  # what the AI quota counts
 
 TEXTS: Final[Catalogue] = {
     "ai_quota.used": (
@@ -68,15 +64,6 @@ class AIQuotaUsed(AimTrackError):
     def __init__(self, used: QuotaUsed) -> None:
         super().__init__(f"AI quota used up until {used.again_at.isoformat()}")
         self.used = used
-
-
-def address(ctx: Context) -> Address:
-    return Address(ctx.sender.transport, ctx.sender.chat_id)
-
-
-def request_key(user_id: int, kind: str, ident: int) -> str:
-    """The idempotency key of a job: per user, kind and session, weapon or coach message."""
-    return f"{user_id}:{kind}:{ident}"
 
 
 async def request_reflection(ctx: Context, session_id: int) -> None:
@@ -150,12 +137,9 @@ async def _within_quota(ctx: Context, kind: str, ident: int) -> None:
 
 
 async def _enqueue(ctx: Context, kind: str, payload: dict[str, int], ident: int) -> None:
-    await JobQueue(ctx.db).enqueue(
+    await ctx.enqueue(
         kind,
-        user_id=ctx.user_id,
-        payload={**payload, **address(ctx).to_json()},
-        now=ctx.clock.now(),
+        payload,
         max_attempts=ctx.job_attempts,
-        idempotency_key=request_key(ctx.user_id, kind, ident),
+        key=request_key(ctx.user_id, kind, ident),
     )
-    ctx.jobs_queued = True

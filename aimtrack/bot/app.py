@@ -1,16 +1,15 @@
-"""Assemble the conversation core: every flow and its texts, behind one ``Conversation``; and
-the job worker that answers the AI requests those flows queue."""
+"""The conversation core put together: every flow, every flow-independent action and every
+text behind one :class:`Conversation`, and the menu of commands a chat app shows."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from aimtrack.ai.coach import ShooterCoach
-from aimtrack.ai.worker import JobWorker, WorkerConfig
-from aimtrack.bot import ai_messages, erase_jobs, export_jobs, mydata_jobs, reminders, stats_jobs
-from aimtrack.bot.ai_jobs import AIJobs
+from aimtrack.bot import actions
 from aimtrack.bot.commands import COMMANDS
-from aimtrack.bot.conversation import Access, Action, Conversation, catalogue
+from aimtrack.bot.conversation import Action, Conversation, Limits
+from aimtrack.bot.conversation import catalogue as merged
 from aimtrack.bot.flow import Flow, WebLinks
 from aimtrack.bot.flows import (
     coach,
@@ -26,10 +25,13 @@ from aimtrack.bot.flows import (
     weapons,
     web,
 )
-from aimtrack.bot.push import Messengers
+from aimtrack.core.access import Access
 from aimtrack.core.clock import Clock
-from aimtrack.core.i18n import Translator
-from aimtrack.core.model import Language
+from aimtrack.core.i18n import Catalogue, Translator
+from aimtrack.core.model import Language, Transport
+from aimtrack.jobs import ai_results, charts, reminders
+from aimtrack.jobs import export as export_job
+from aimtrack.jobs import mydata as mydata_job
 from aimtrack.storage.engine import Database
 from aimtrack.storage.repos.users import NewUserDefaults
 
@@ -39,11 +41,17 @@ def build_conversation(
     *,
     clock: Clock,
     data_dir: Path,
+    catalogue: Catalogue | None = None,
     access: Access | None = None,
     defaults: NewUserDefaults | None = None,
     job_attempts: int = 5,
     web_links: WebLinks | None = None,
+    limits: Mapping[Transport, Limits] | None = None,
+    on_jobs: Callable[[], None] | None = None,
 ) -> Conversation:
+    """``catalogue``: the texts (default: :func:`texts`); ``on_jobs``: called after a turn
+    queued a job (the worker's wake-up; None: nothing runs the jobs here, as in tests of the
+    conversation alone)."""
     flows: dict[str, Flow] = {
         "session": session.SessionFlow(),
         "sessions": sessions.SessionsFlow(),
@@ -57,78 +65,53 @@ def build_conversation(
         "mydata": mydata.MyDataFlow(),
         "erase": erase.EraseFlow(),
     }
-    actions: dict[str, Action] = {
-        "r": ai_messages.regenerate_reflection,
-        "t": ai_messages.regenerate_insight,
-        "c": coach.ask_about_session,
-        reminders.STOP: reminders.stop_reminders,
+    buttons: dict[str, Action] = {
+        ai_results.REGENERATE_REFLECTION: actions.regenerate_reflection,
+        ai_results.REGENERATE_INSIGHT: actions.regenerate_insight,
+        ai_results.ASK_COACH: coach.ask_about_session,
+        reminders.STOP: actions.stop_reminders,
     }
     return Conversation(
         db,
         clock=clock,
         data_dir=data_dir,
         flows=flows,
-        catalogue=texts(),
+        catalogue=texts() if catalogue is None else catalogue,
         access=access,
         defaults=defaults,
-        actions=actions,
+        actions=buttons,
         job_attempts=job_attempts,
+        on_jobs=on_jobs,
         web_links=web_links,
+        limits=limits,
     )
 
 
 def texts() -> dict[str, tuple[str, str]]:
-    return catalogue(
+    """Every text the chat shows: the flows', the actions' and the jobs' that push messages."""
+    return merged(
         fields.TEXTS,
         session.TEXTS,
         sessions.TEXTS,
         weapons.TEXTS,
         profile.TEXTS,
-        ai_messages.TEXTS,
+        actions.TEXTS,
         coach.TEXTS,
         jobs.TEXTS,
         export.TEXTS,
-        export_jobs.TEXTS,
-        reminders.TEXTS,
         stats.TEXTS,
-        stats_jobs.TEXTS,
         web.TEXTS,
-        mydata_jobs.TEXTS,
+        mydata.TEXTS,
         erase.TEXTS,
+        ai_results.TEXTS,
+        export_job.TEXTS,
+        charts.TEXTS,
+        mydata_job.TEXTS,
+        reminders.TEXTS,
     )
 
 
-def build_worker(
-    conversation: Conversation,
-    *,
-    coach: ShooterCoach | None,
-    messengers: Messengers,
-    config: WorkerConfig | None = None,
-) -> JobWorker:
-    """The worker for the AI and export jobs the conversation queues; results go out through
-    ``messengers`` (each running transport registers its pusher there)."""
-    jobs = AIJobs(
-        conversation.db,
-        coach=coach,
-        messengers=messengers,
-        catalogue=conversation.catalogue,
-        clock=conversation.clock,
-        data_dir=conversation.data_dir,
-    )
-    handlers = {
-        **jobs.handlers(),
-        export_jobs.EXPORT: export_jobs.ExportJob(jobs),
-        reminders.REMINDER: reminders.ReminderJob(jobs, access=conversation.access),
-        stats_jobs.CHARTS: stats_jobs.ChartsJob(jobs),
-        mydata_jobs.MYDATA: mydata_jobs.MyDataJob(jobs),
-        erase_jobs.ERASE_FILES: erase_jobs.EraseFilesJob(jobs),
-    }
-    worker = JobWorker(conversation.db, handlers, clock=conversation.clock, config=config)
-    conversation.on_jobs = worker.wake
-    return worker
-
-
-def command_descriptions(language: Language) -> list[tuple[str, str]]:
+def command_menu(language: Language) -> list[tuple[str, str]]:
     """(name, description) of every command in ``language``, for the chat app's menu."""
     t = Translator(texts(), language)
     return [(command.name(language), t(f"cmd.{command.key}")) for command in COMMANDS]

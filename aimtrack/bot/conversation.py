@@ -26,6 +26,7 @@ from aimtrack.bot import ai_requests, files
 from aimtrack.bot.commands import COMMANDS, canonical
 from aimtrack.bot.flow import Context, Flow, State, StoredUpload, Turn, WebLinks, reply
 from aimtrack.bot.io import Command, Input, Outcome, Press, Reply, Sender, Text, Upload
+from aimtrack.core.access import Access
 from aimtrack.core.clock import Clock
 from aimtrack.core.errors import AimTrackError, InvalidInput, NotFound
 from aimtrack.core.i18n import Catalogue, Translator, build_catalogue, language_from_hint
@@ -41,6 +42,9 @@ log = logging.getLogger(__name__)
 MAX_SEQ: Final = 1_000_000  # button sequence numbers wrap; only the current one is valid
 MAX_TEXT_IN: Final = 10_000  # longer messages are refused before any parsing
 MAX_LANGUAGES: Final = 10_000  # senders whose language the rate-limit notice remembers
+# Flows whose unfinished work a command asks about (finish it, or discard it and go on)
+# instead of dropping it: a session being logged.
+PRECIOUS: Final = frozenset({"session"})
 
 TEXTS: Final[Catalogue] = {
     "refused": (
@@ -160,22 +164,6 @@ reflection pushed long after its turn: it carries no sequence number, so it neve
 
 
 @dataclass(frozen=True, slots=True)
-class Access:
-    """Who may talk to AimTrack besides the users the owner allowed in the database."""
-
-    telegram_ids: frozenset[int] = frozenset()
-    console: bool = True  # whoever runs `aimtrack chat` on the machine owns the data
-
-    def grants(self, transport: str, external_id: str) -> bool:
-        """Whether this identity may talk to AimTrack whatever the database says."""
-        if transport == Transport.CONSOLE:
-            return self.console
-        if transport == Transport.TELEGRAM and external_id.isascii() and external_id.isdecimal():
-            return int(external_id) in self.telegram_ids
-        return False
-
-
-@dataclass(frozen=True, slots=True)
 class Limits:
     """What each user of one transport may do (docs/abuse.md); None: no limit.
 
@@ -197,14 +185,16 @@ class Conversation:
         catalogue: Mapping[str, tuple[str, str]],
         access: Access | None = None,
         defaults: NewUserDefaults | None = None,
-        precious: frozenset[str] = frozenset({"session"}),
         text_flow: str = "session",
         actions: Mapping[str, Action] | None = None,
         job_attempts: int = 5,
         on_jobs: Callable[[], None] | None = None,
         web_links: WebLinks | None = None,
-        limits: Mapping[str, Limits] | None = None,
+        limits: Mapping[Transport, Limits] | None = None,
     ) -> None:
+        """``on_jobs`` is called after a turn that queued a job has committed (the worker's
+        wake-up); ``limits`` hold what each user of a transport may do (none: no limits, as
+        for the console chat, whose user owns the data)."""
         self.db = db
         self.clock = clock
         self.data_dir = data_dir
@@ -212,18 +202,13 @@ class Conversation:
         self.catalogue = catalogue
         self.access = access or Access()
         self.defaults = defaults or NewUserDefaults()
-        self.precious = precious
         self.text_flow = text_flow
         self.actions = dict(actions or {})
         self.job_attempts = job_attempts
         self.on_jobs = on_jobs
         self.web_links = web_links
-        self.limits = dict(limits or {})  # by transport; the console chat (the owner) has none
+        self.limits = dict(limits or {})
         self._languages: dict[tuple[str, str], Language] = {}  # for the rate-limit notice
-
-    def limit(self, transport: str, limits: Limits) -> None:
-        """Limit every user of ``transport`` (the Telegram transport sets its settings')."""
-        self.limits[transport] = limits
 
     def translator(self, language: Language) -> Translator:
         return Translator(self.catalogue, language)
@@ -461,7 +446,7 @@ class Conversation:
             return await self.flows[state.flow].on_cancel(ctx, state)
         if state is not None and state.flow == key and not command.args:
             return await self.flows[key].prompt(ctx, state)
-        if state is not None and state.flow in self.precious and state.step:
+        if state is not None and state.flow in PRECIOUS and state.step:
             state.data["guard"] = [key, command.args]
             keep = ctx.button(t("guard.keep"), "guard:keep")
             drop = ctx.button(t("guard.drop"), "guard:drop")

@@ -11,6 +11,7 @@ politely as expired and changes nothing.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -21,12 +22,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from aimtrack.bot.files import CheckedUpload
 from aimtrack.bot.io import Button, Reply, Sender
+from aimtrack.bot.push import Address
 from aimtrack.core.clock import Clock
 from aimtrack.core.i18n import Translator
 from aimtrack.core.model import Profile, Weapon
 from aimtrack.core.quota import AIQuota
 from aimtrack.storage.repos import (
     AttachmentRepo,
+    JobQueue,
     ProfileRepo,
     SessionRepo,
     WeaponRepo,
@@ -91,6 +94,34 @@ class Context:
 
     def today(self) -> date:
         return self.clock.now().astimezone(ZoneInfo(self.profile.timezone)).date()
+
+    @property
+    def address(self) -> Address:
+        """This chat: where a job queued in this turn sends its result."""
+        return Address(self.sender.transport, self.sender.chat_id)
+
+    async def enqueue(
+        self,
+        kind: str,
+        payload: Mapping[str, Any],
+        *,
+        max_attempts: int,
+        key: str | None = None,
+        owned: bool = True,
+    ) -> None:
+        """Queue a job in the turn's transaction (it is saved with the turn's changes or not at
+        all); the worker is woken after the commit. ``owned``: the job works for this user and
+        answers in this chat; False: it belongs to nobody (the files of a user being erased).
+        ``key``: the job's idempotency key (asked again while it waits, nothing is queued)."""
+        await JobQueue(self.db).enqueue(
+            kind,
+            user_id=self.user_id if owned else None,
+            payload={**payload, **self.address.to_json()} if owned else dict(payload),
+            now=self.clock.now(),
+            max_attempts=max_attempts,
+            idempotency_key=key,
+        )
+        self.jobs_queued = True
 
     def button(self, label: str, action: str) -> Button:
         data = f"{self.seq}:{action}"

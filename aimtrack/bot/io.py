@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from typing import Any, Protocol
 
 from aimtrack.core.model import Transport
 
@@ -95,3 +96,51 @@ class Outcome:
     notice: str | None = None  # a short toast for a pressed button (answerCallbackQuery)
     duplicate: bool = False  # the update was handled before; say nothing
     dropped: bool = False  # over the user's rate limit: skipped unseen; answer nothing at all
+
+
+class Core(Protocol):
+    """The conversation core as a transport calls it (:class:`aimtrack.bot.conversation.
+    Conversation`): one input of one sender in, what to do out. ``update_id``: the chat app's
+    id of the update, so that a replayed update is handled once."""
+
+    async def handle(
+        self, sender: Sender, item: Input, *, update_id: int | None = None
+    ) -> Outcome: ...
+
+
+class Background(Protocol):
+    """The durable job worker as a transport drives it (:class:`aimtrack.jobs.worker.
+    JobWorker`): a timer ticks it, and it is stopped before the transport stops."""
+
+    def wake(self) -> None: ...
+
+    async def safe_tick(self) -> int: ...
+
+    async def stop(self) -> None: ...
+
+
+class Scan(Protocol):
+    """A timer's work that may queue jobs (:class:`aimtrack.jobs.reminders.ReminderScan`);
+    returns how many it queued."""
+
+    async def safe_run(self) -> int: ...
+
+
+Deliver = Callable[[dict[str, Any]], Awaitable[None]]
+"""Queues an update's JSON for the transport; raises ``ValueError`` for one it cannot read."""
+
+
+class Inbox(Protocol):
+    """Where a chat app's webhook delivers updates (:class:`aimtrack.web.app.Webhook`): closed
+    until the transport opens it with the secret token the app sends along."""
+
+    def open(self, secret: str, deliver: Deliver) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class Heartbeat(Protocol):
+    """Records that the chat app answered (:class:`aimtrack.web.health.TelegramStatus`, shown
+    on ``/health``)."""
+
+    def record_ok(self) -> None: ...

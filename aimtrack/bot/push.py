@@ -9,21 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Final, Protocol
+from typing import Any, Final, Protocol
 
 from aimtrack.bot.io import Reply
 from aimtrack.core.model import Transport
-
-if TYPE_CHECKING:
-    from aimtrack.ai.worker import Lease
-    from aimtrack.core.model import Job
-
-log = logging.getLogger(__name__)
 
 ACTIVITY_EVERY_S: Final = 4.0  # Telegram shows a chat action for 5 s
 
@@ -106,17 +99,3 @@ class Messengers:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-
-
-async def deliver(messengers: Messengers, job: Job, lease: Lease, reply: Reply) -> None:
-    """Push a job's ``reply`` to the chat it came from, once: a run after a crash skips a
-    message already recorded as sent (see :class:`~aimtrack.ai.worker.Lease`)."""
-    if lease.already_sent:
-        return
-    try:
-        message_id = await messengers.push(Address.from_json(job.payload), reply)
-    except NoRoute as missing:
-        # Whatever the job saved is shown in the chat's lists; nobody here can deliver it.
-        log.warning("job %s: %s; nothing was pushed", job.id, missing)
-        return
-    await lease.record_sent(message_id)

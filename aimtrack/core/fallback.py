@@ -312,9 +312,7 @@ def _versus(c: EntryComparison, t: Translator) -> dict[str, str]:
     """Delta (unsigned: the sentence says above or below), mean and how many results."""
     assert c.delta is not None  # noqa: S101 - callers check
     assert c.previous_mean is not None  # noqa: S101 - implied by a delta
-    results = (
-        t("results.one") if c.previous_count == 1 else t("results.many", count=c.previous_count)
-    )
+    results = t("results", count=c.previous_count)
     return {
         "delta": formatting.per_shot(abs(c.delta), t.language),
         "mean": formatting.per_shot(c.previous_mean, t.language),

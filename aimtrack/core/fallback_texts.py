@@ -22,8 +22,10 @@ from aimtrack.core.stats import DistanceStats, Trend, WeaponStats
 TEXTS: Final[Catalogue] = {
     "what": ("{weapon} op {distance} m", "{weapon} at {distance} m"),
     "more": ("… en nog {count}", "… and {count} more"),
-    "results.one": ("1 eerder resultaat", "1 earlier result"),
-    "results.many": ("{count} eerdere resultaten", "{count} earlier results"),
+    "results": (
+        "{count:# eerder resultaat|# eerdere resultaten}",
+        "{count:# earlier result|# earlier results}",
+    ),
     "competition.club": (", clubwedstrijd", ", club match"),
     "competition.knsa": (", KNSA-wedstrijd", ", KNSA match"),
     "trend.up": ("stijgend", "rising"),
@@ -31,8 +33,8 @@ TEXTS: Final[Catalogue] = {
     "trend.flat": ("stabiel", "flat"),
     "trend.unknown": ("te weinig scores voor een trend", "too few scores for a trend"),
     "summary.head": (
-        "Sessie van {date}{club}: {lines} wapenregel(s), {shots} schoten.",
-        "Session of {date}{club}: {lines} weapon line(s), {shots} shots.",
+        "Sessie van {date}{club}: {lines:# wapenregel|# wapenregels}, {shots:# schot|# schoten}.",
+        "Session of {date}{club}: {lines:# weapon line|# weapon lines}, {shots:# shot|# shots}.",
     ),
     "summary.empty": (
         "Sessie van {date}{club}: geen wapenregels vastgelegd.",
@@ -40,12 +42,12 @@ TEXTS: Final[Catalogue] = {
     ),
     "summary.club": (" bij {club}", " at {club}"),
     "summary.scored": (
-        "• {what}: {shots} schoten, score {score} ({per_shot} per schot){competition}",
-        "• {what}: {shots} shots, score {score} ({per_shot} per shot){competition}",
+        "• {what}: {shots:# schot|# schoten}, score {score} ({per_shot} per schot){competition}",
+        "• {what}: {shots:# shot|# shots}, score {score} ({per_shot} per shot){competition}",
     ),
     "summary.unscored": (
-        "• {what}: {shots} schoten, geen score{competition}",
-        "• {what}: {shots} shots, no score{competition}",
+        "• {what}: {shots:# schot|# schoten}, geen score{competition}",
+        "• {what}: {shots:# shot|# shots}, no score{competition}",
     ),
     "well.best": (
         "{what}: nieuw persoonlijk record, {per_shot} per schot (vorige beste {best}).",
@@ -64,8 +66,8 @@ TEXTS: Final[Catalogue] = {
         "No result above your earlier mean this time; you shot in line with before.",
     ),
     "well.unscored": (
-        "Je schoot {shots} schoten. Elke schietdag telt mee voor je verlof.",
-        "You fired {shots} shots. Every shooting day counts toward your licence.",
+        "Je schoot {shots:# schot|# schoten}. Elke schietdag telt mee voor je verlof.",
+        "You fired {shots:# shot|# shots}. Every shooting day counts toward your licence.",
     ),
     "well.nothing": (
         "Deze sessie heeft geen wapenregels om te vergelijken.",
@@ -76,8 +78,8 @@ TEXTS: Final[Catalogue] = {
         "{what}: {per_shot} per shot, {delta} below your mean ({mean} over {results}).",
     ),
     "improve.down": (
-        "{what}: de lijn gaat omlaag over de laatste {count} resultaten.",
-        "{what}: the trend is down over the last {count} results.",
+        "{what}: de lijn gaat omlaag over de laatste {count:# resultaat|# resultaten}.",
+        "{what}: the trend is down over the last {count:# result|# results}.",
     ),
     "improve.spread": (
         "{what}: de resultaten wisselen sterk (spreiding {spread} per schot over {count}).",
@@ -124,9 +126,11 @@ TEXTS: Final[Catalogue] = {
         "{short} more needed.",
     ),
     "licence.days_met": (
-        "Verlof: {days} schietdagen in de laatste 12 maanden (sinds {start}); de {required} "
+        "Verlof: {days:# schietdag|# schietdagen} in de laatste 12 maanden (sinds {start}); de "
+        "{required} "
         "zijn gehaald.",
-        "Licence: {days} shooting days in the last 12 months (since {start}); the {required} "
+        "Licence: {days:# shooting day|# shooting days} in the last 12 months (since {start}); "
+        "the {required} "
         "required are met.",
     ),
     "licence.drop": (
@@ -146,13 +150,15 @@ TEXTS: Final[Catalogue] = {
         "{required_club} club) is met.",
     ),
     "insight.head": (
-        "{weapon}: {sessions} sessie(s), {rounds} schoten, van {first} tot en met {last}.",
-        "{weapon}: {sessions} session(s), {rounds} shots, from {first} to {last}.",
+        "{weapon}: {sessions:# sessie|# sessies}, {rounds:# schot|# schoten}, van {first} tot en "
+        "met {last}.",
+        "{weapon}: {sessions:# session|# sessions}, {rounds:# shot|# shots}, from {first} to "
+        "{last}.",
     ),
     "insight.none": ("Nog geen sessies met {weapon} vastgelegd.", "No sessions with {weapon} yet."),
     "insight.distance": (
-        "• {distance} m: {sessions} sessie(s), {rounds} schoten",
-        "• {distance} m: {sessions} session(s), {rounds} shots",
+        "• {distance} m: {sessions:# sessie|# sessies}, {rounds:# schot|# schoten}",
+        "• {distance} m: {sessions:# session|# sessions}, {rounds:# shot|# shots}",
     ),
     "insight.unscored": ("geen scores", "no scores"),
     "insight.mean": (
@@ -163,8 +169,8 @@ TEXTS: Final[Catalogue] = {
     "insight.best_last": ("beste {best}, laatste {last}", "best {best}, last {last}"),
     "insight.spread": ("spreiding {spread}", "spread {spread}"),
     "issue.down": (
-        "{distance} m: dalende lijn over de laatste {count} resultaten.",
-        "{distance} m: falling trend over the last {count} results.",
+        "{distance} m: dalende lijn over de laatste {count:# resultaat|# resultaten}.",
+        "{distance} m: falling trend over the last {count:# result|# results}.",
     ),
     "issue.drop": (
         "{distance} m: het laatste resultaat ({last}) ligt {gap} onder je recente gemiddelde "
@@ -176,16 +182,16 @@ TEXTS: Final[Catalogue] = {
         "{distance} m: large spread between sessions ({spread} per shot).",
     ),
     "issue.unscored": (
-        "{distance} m: {rounds} schoten zonder enige score.",
-        "{distance} m: {rounds} shots without any score.",
+        "{distance} m: {rounds:# schot|# schoten} zonder enige score.",
+        "{distance} m: {rounds:# shot|# shots} without any score.",
     ),
     "issue.few": (
-        "{distance} m: pas {count} score(s), te weinig voor een trend.",
-        "{distance} m: only {count} score(s), too few for a trend.",
+        "{distance} m: pas {count:# score|# scores}, te weinig voor een trend.",
+        "{distance} m: only {count:# score|# scores}, too few for a trend.",
     ),
     "issue.gap": (
-        "{days} dagen niet gebruikt (laatst op {last}).",
-        "Not used for {days} days (last on {last}).",
+        "{days:# dag|# dagen} niet gebruikt (laatst op {last}).",
+        "Not used for {days:# day|# days} (last on {last}).",
     ),
     "issue.none": (
         "De cijfers laten geen problemen zien: geen dalende lijn, geen grote spreiding en geen "
@@ -211,8 +217,8 @@ TEXTS: Final[Catalogue] = {
         "Log scores at {distance} m so trends can be computed.",
     ),
     "rec.few": (
-        "Nog {needed} score(s) op {distance} m en er is een trend te zien.",
-        "{needed} more score(s) at {distance} m and a trend shows.",
+        "Nog {needed:# score|# scores} op {distance} m en er is een trend te zien.",
+        "{needed:# more score|# more scores} at {distance} m and a trend shows.",
     ),
     "rec.gap_licensed": (
         "Plan binnenkort een sessie met {weapon}: de politie kan vragen of elk wapen op je "
@@ -247,13 +253,13 @@ TEXTS: Final[Catalogue] = {
     "coach.since": (" sinds {since}", " since {since}"),
     "coach.until": (" tot en met {until}", " up to {until}"),
     "coach.totals": (
-        "{sessions} sessie(s) op {days} dag(en), {rounds} schoten.",
-        "{sessions} session(s) on {days} day(s), {rounds} shots.",
+        "{sessions:# sessie|# sessies} op {days:# dag|# dagen}, {rounds:# schot|# schoten}.",
+        "{sessions:# session|# sessions} on {days:# day|# days}, {rounds:# shot|# shots}.",
     ),
     "coach.none": ("Geen sessies in deze periode.", "No sessions in this period."),
     "coach.weapon": (
-        "• {weapon}: {rounds} schoten op {days} dag(en)",
-        "• {weapon}: {rounds} shots on {days} day(s)",
+        "• {weapon}: {rounds:# schot|# schoten} op {days:# dag|# dagen}",
+        "• {weapon}: {rounds:# shot|# shots} on {days:# day|# days}",
     ),
     "coach.outro": (
         "Stel een AI-server in om zulke vragen echt beantwoord te krijgen.",

@@ -1,4 +1,5 @@
-"""How AimTrack writes dates, times, scores, numbers and counted words: the one place for it.
+"""How AimTrack writes dates, times, scores, numbers and counted words, and reads a typed date:
+the one place for it.
 
 Dutch writes 9,35 and 23-11-2026; English 9.35. Dates in the chat are day first in both
 languages (the shooter's own habit); the statistics' longer texts write an English date with
@@ -8,6 +9,9 @@ register writes an English date as ISO 8601 (sortable, for a spreadsheet).
 
 from __future__ import annotations
 
+import re
+import unicodedata
+from collections.abc import Container
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Final
@@ -46,6 +50,8 @@ MONTHS: Final = {  # short month names, January first
         "Dec",
     ),
 }
+_DMY: Final = re.compile(r"([0-9]{1,2})[-/.]([0-9]{1,2})[-/.]([0-9]{4})")
+_YMD: Final = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})")
 WEEKDAYS: Final = {
     Language.NL: ("ma", "di", "wo", "do", "vr", "za", "zo"),
     Language.EN: ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
@@ -53,6 +59,21 @@ WEEKDAYS: Final = {
 
 
 # --- dates and times --------------------------------------------------------------------------
+
+
+def parse_day(text: str) -> date | None:
+    """``dd-mm-jjjj`` (also with / or .) or ``yyyy-mm-dd``; None when it is not a real date."""
+    text = text.strip()
+    if match := _DMY.fullmatch(text):
+        day, month, year = match.groups()
+    elif match := _YMD.fullmatch(text):
+        year, month, day = match.groups()
+    else:
+        return None
+    try:
+        return date(int(year), int(month), int(day))
+    except ValueError:
+        return None
 
 
 def day(value: date) -> str:
@@ -136,8 +157,29 @@ def axis_number(value: float, language: Language) -> str:
     return decimal_comma(f"{round(value, 2) + 0.0:g}", language)  # + 0.0: no "-0"
 
 
-def plural(number: int, one: str, many: str) -> str:
+def plural(number: int | str, one: str, many: str) -> str:
     """``one`` for exactly one, else ``many``; a ``#`` in the chosen form is the number:
-    ``plural(1, "# dag", "# dagen")`` is "1 dag"."""
-    form = one if number == 1 else many
-    return form.replace(NUMBER_SIGN, str(number))
+    ``plural(1, "# dag", "# dagen")`` is "1 dag". A number already written out ("12.000")
+    counts as one only when it is "1"."""
+    shown = str(number)
+    return (one if shown == "1" else many).replace(NUMBER_SIGN, shown)
+
+
+# --- text for a font ----------------------------------------------------------------------
+
+
+def drawable(text: str, font: Container[int]) -> str:
+    """``text`` as a font with the code points ``font`` can draw it: white space becomes a
+    space, invisible format characters (joiners, variation selectors) go, and anything else
+    the font lacks (emoji, CJK, unpaired surrogates) becomes ``?``."""
+    chars = []
+    for char in text:
+        if char.isspace():
+            chars.append(" ")
+        elif unicodedata.category(char) == "Cf" or "\ufe00" <= char <= "\ufe0f":
+            continue
+        elif ord(char) in font and char.isprintable():
+            chars.append(char)
+        else:
+            chars.append("?")
+    return "".join(chars)

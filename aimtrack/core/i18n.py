@@ -46,7 +46,7 @@ class _Formatter(string.Formatter):
     """``str.format``, plus the ``one|many`` spec for a count (see the module's docstring)."""
 
     def format_field(self, value: Any, format_spec: str) -> str:
-        if PLURAL in format_spec and isinstance(value, int) and not isinstance(value, bool):
+        if PLURAL in format_spec and not isinstance(value, bool):
             one, _, many = format_spec.partition(PLURAL)
             return plural(value, one, many)
         shown: str = super().format_field(value, format_spec)

@@ -595,11 +595,6 @@ class Job:
     created_at: datetime
     finished_at: datetime | None
 
-    @property
-    def final_attempt(self) -> bool:
-        """Whether a failure now is for good (no attempt left to retry with)."""
-        return self.attempts >= self.max_attempts
-
 
 @dataclass(frozen=True, slots=True)
 class QueueStats:

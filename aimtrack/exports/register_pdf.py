@@ -15,7 +15,6 @@ cut once. Blocking and thread-safe: every call builds its own document.
 from __future__ import annotations
 
 import functools
-import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -101,18 +100,7 @@ def printable(value: str) -> str:
     unpaired surrogates) becomes ``?``. The page-count alias is broken up so that user text
     never turns into a number."""
     if not (value.isascii() and value.isprintable()):
-        supported = supported_code_points()
-        chars = []
-        for char in value:
-            if char.isspace():
-                chars.append(" ")
-            elif unicodedata.category(char) == "Cf" or "\ufe00" <= char <= "\ufe0f":
-                continue
-            elif ord(char) in supported and char.isprintable():
-                chars.append(char)
-            else:
-                chars.append("?")
-        value = "".join(chars)
+        value = formatting.drawable(value, supported_code_points())
     return value.replace(PAGE_ALIAS, "{nb }") if PAGE_ALIAS in value else value
 
 

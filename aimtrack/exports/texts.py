@@ -86,9 +86,11 @@ TEXTS: Final[Catalogue] = {
     ),
     "totals": ("In de periode", "In the period"),
     "totals_line": (
-        "In de periode: {days} schietdagen, {sessions} sessies, {rows} regels, {shots} schoten "
+        "In de periode: {days:# schietdag|# schietdagen}, {sessions:# sessie|# sessies}, "
+        "{rows:# regel|# regels}, {shots:# schot|# schoten} "
         "(van de gekozen wapens).",
-        "In the period: {days} shooting days, {sessions} sessions, {rows} rows, {shots} shots "
+        "In the period: {days:# shooting day|# shooting days}, {sessions:# session|# sessions}, "
+        "{rows:# row|# rows}, {shots:# shot|# shots} "
         "(of the selected weapons).",
     ),
     "days_label": ("Schietdagen", "Shooting days"),
@@ -125,8 +127,8 @@ TEXTS: Final[Catalogue] = {
     "serial_short": ("serienr. {serial}", "serial {serial}"),
     "gap": ("Langste onderbreking", "Longest gap"),
     "gap_line": (
-        "{days} dagen, van {after} tot {before}",
-        "{days} days, from {after} to {before}",
+        "{days:# dag|# dagen}, van {after} tot {before}",
+        "{days:# day|# days}, from {after} to {before}",
     ),
     "gap_line_one": (
         "{days} dag, van {after} tot {before}",

@@ -17,10 +17,9 @@ from __future__ import annotations
 import hmac
 import json
 import logging
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Final
+from typing import Final
 from urllib.parse import parse_qs
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,6 +30,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from aimtrack.bot.io import Deliver
 from aimtrack.core.clock import Clock
 from aimtrack.core.errors import NotFound
 from aimtrack.core.i18n import Translator
@@ -62,8 +62,6 @@ SECURITY_HEADERS: Final = {
     "x-content-type-options": "nosniff",
     "x-frame-options": "DENY",
 }
-
-Deliver = Callable[[dict[str, Any]], Awaitable[None]]
 
 
 @dataclass(slots=True)

@@ -22,8 +22,10 @@ import pytest
 import sqlalchemy as sa
 
 from aimtrack.bot.app import build_conversation
-from aimtrack.bot.conversation import Access, Conversation, Limits
-from aimtrack.bot.transports.telegram import build_application, webhook_secret
+from aimtrack.bot.conversation import Conversation, Limits
+from aimtrack.bot.transports.telegram.application import build_application
+from aimtrack.bot.transports.telegram.service import webhook_secret
+from aimtrack.core.access import Access
 from aimtrack.core.clock import FixedClock
 from aimtrack.core.model import EntrySpec, SessionSpec, Transport, WeaponSpec
 from aimtrack.core.ratelimit import RateLimit, RateLimiter
@@ -81,12 +83,14 @@ async def settle(api: FakeBotAPI) -> None:
 # --- rigs ---------------------------------------------------------------------------------
 
 
-def conversation_for(db: Database, data_dir: Path) -> Conversation:
+def conversation_for(db: Database, data_dir: Path, *, limits: Limits | None = None) -> Conversation:
+    """Anna and Bob may talk; ``limits``: what each Telegram user may do (default: none)."""
     return build_conversation(
         db,
         clock=FixedClock(NOW),
         data_dir=data_dir,
         access=Access(telegram_ids=frozenset({ANNA, BOB}), console=False),
+        limits=None if limits is None else {Transport.TELEGRAM: limits},
     )
 
 
@@ -257,9 +261,8 @@ async def test_an_outsider_gets_their_id_and_reaches_nothing_through_the_webhook
 async def test_a_flood_from_one_user_is_cut_and_another_is_answered_promptly(
     api: FakeBotAPI, db: Database, tmp_path: Path
 ) -> None:
-    conversation = conversation_for(db, tmp_path)
     frozen = RateLimiter(RateLimit(per_minute=30, burst=20), now=lambda: 0.0)
-    conversation.limit(Transport.TELEGRAM, Limits(messages=frozen))
+    conversation = conversation_for(db, tmp_path, limits=Limits(messages=frozen))
     async with polling(api, conversation):
         for number in range(500):  # Bob floods: texts and button presses
             if number % 5 == 4:

@@ -26,9 +26,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from aimtrack.ai.client import ModelConfig, OpenAICompatible
 from aimtrack.ai.coach import ShooterCoach
-from aimtrack.ai.worker import JobWorker, Lease, NotYet, WorkerConfig
-from aimtrack.bot.ai_requests import ANSWER, INSIGHT
-from aimtrack.bot.app import build_worker
 from aimtrack.bot.io import Press, Reply
 from aimtrack.bot.push import Activity, Messengers
 from aimtrack.core.clock import FixedClock
@@ -45,6 +42,8 @@ from aimtrack.core.model import (
     WeaponSpec,
     WeaponType,
 )
+from aimtrack.jobs.ai_results import ANSWER, INSIGHT
+from aimtrack.jobs.worker import JobWorker, Lease, NotYet, WorkerConfig
 from aimtrack.storage.engine import Database
 from aimtrack.storage.repos import (
     AIRepo,
@@ -57,6 +56,7 @@ from aimtrack.storage.repos import (
 )
 from tests.chat import NOW, Chat, jpeg
 from tests.fakeai import AIRequest, FakeAI, answer, fail, hang, invalid_json
+from tests.helpers.jobs import drain, job_worker
 
 SERIAL = "SN-XK-99317"
 STORAGE = "Kluis-zolder-achterwand"
@@ -152,7 +152,7 @@ class Rig:
     async def later(self, minutes: float = 30) -> None:
         """Let the backoff pass and run what is due."""
         self.clock.advance(timedelta(minutes=minutes))
-        await self.worker.drain()
+        await drain(self.worker)
 
 
 async def claim_and_die(db: AsyncSession, now: datetime = NOW) -> Job:
@@ -185,8 +185,7 @@ async def make_rig(
     """A registered chat user and a worker with a coach on ``ai`` (none without); the user owns
     ``weapon`` (see :meth:`Rig.add_weapon`) unless it is None."""
     clock = FixedClock(NOW)
-    chat = Chat.open(db, data_dir, user=user, clock=clock)
-    chat.conversation.job_attempts = attempts
+    chat = Chat.open(db, data_dir, user=user, clock=clock, job_attempts=attempts)
     outbox = Outbox()
     messengers = Messengers()
     messengers.register("console", outbox)
@@ -200,8 +199,10 @@ async def make_rig(
             )
         )
         _COACHES.append(coach)
-    worker = build_worker(
-        chat.conversation,
+    worker = job_worker(
+        db,
+        clock=clock,
+        data_dir=data_dir,
         coach=coach,
         messengers=messengers,
         config=WorkerConfig(
@@ -235,7 +236,7 @@ async def test_a_saved_session_is_answered_with_a_reflection_from_the_model(
     session_id = await rig.log_session()
     assert "reflectie" in rig.chat.text.lower()
 
-    await rig.worker.drain()
+    await drain(rig.worker)
 
     [(chat_id, message)] = rig.outbox.sent
     assert chat_id == "anna"
@@ -273,7 +274,7 @@ async def test_an_english_user_gets_english(db: Database, tmp_path: Path, ai: Fa
             ProfileSpec(display_name="Anna", language=Language.EN)
         )
     await rig.log_session("CZ 75 25m 50 shots 431", save="Save")
-    await rig.worker.drain()
+    await drain(rig.worker)
     [message] = rig.outbox.texts()
     assert "Reflection on your session" in message
     assert "range safety rules" in message
@@ -290,7 +291,7 @@ async def test_a_failed_attempt_is_retried_later_then_succeeds(
     session_id = await rig.log_session()
     ai.script(fail(500, "model crashed"))
 
-    await rig.worker.drain()
+    await drain(rig.worker)
 
     [job] = await rig.jobs()
     assert job.status is JobStatus.PENDING
@@ -320,7 +321,7 @@ async def test_exhaustion_marks_the_job_failed_and_sends_the_fallback(
     session_id = await rig.log_session()
     ai.script(fail(500), fail(503, "overloaded"))
 
-    await rig.worker.drain()
+    await drain(rig.worker)
     assert rig.outbox.sent == []
     await rig.later()
 
@@ -345,7 +346,7 @@ async def test_exhaustion_marks_the_job_failed_and_sends_the_fallback(
     # Retry from the failed list: the model answers this time, and a new message is sent.
     async with db.transaction() as s:
         await JobQueue(s).retry(job.id, now=rig.clock.now())
-    await rig.worker.drain()
+    await drain(rig.worker)
 
     assert len(rig.outbox.sent) == 2
     assert REFLECTION["summary"] in rig.outbox.texts()[1]
@@ -364,7 +365,7 @@ async def test_a_refused_request_fails_at_once_with_the_fallback(
     await rig.log_session()
     ai.script(fail(401, "invalid api key"))
 
-    await rig.worker.drain()
+    await drain(rig.worker)
 
     [job] = await rig.jobs()
     assert job.status is JobStatus.FAILED
@@ -381,7 +382,7 @@ async def test_invalid_output_gets_one_repair_request(
     await rig.log_session()
     ai.script(invalid_json(), answer(REFLECTION))
 
-    await rig.worker.drain()
+    await drain(rig.worker)
 
     assert REFLECTION["summary"] in rig.outbox.texts()[0]
     _first, repair = ai.completions
@@ -396,7 +397,7 @@ async def test_output_still_invalid_after_the_repair_fails_the_attempt(
     await rig.log_session()
     ai.script(invalid_json(), answer({"summary": "only one field"}))
 
-    await rig.worker.drain()
+    await drain(rig.worker)
 
     [job] = await rig.jobs()
     assert job.status is JobStatus.PENDING
@@ -412,7 +413,7 @@ async def test_a_server_without_json_schema_support_gets_json_object(
         ai.default = lambda request: REFLECTION
         rig = await make_rig(db, tmp_path, ai)
         await rig.log_session()
-        await rig.worker.drain()
+        await drain(rig.worker)
         formats = [(r.response_format or {}).get("type") for r in ai.completions]
 
     assert formats == ["json_schema", "json_object"]
@@ -424,7 +425,7 @@ async def test_a_timeout_is_retried(db: Database, tmp_path: Path, ai: FakeAI) ->
     await rig.log_session()
     ai.script(hang(5))
 
-    await rig.worker.drain()
+    await drain(rig.worker)
 
     [job] = await rig.jobs()
     assert job.status is JobStatus.PENDING
@@ -440,7 +441,7 @@ async def test_429_waits_at_least_as_long_as_the_server_asks(
     await rig.log_session()
     ai.script(fail(429, "slow down", retry_after=120))
 
-    await rig.worker.drain()
+    await drain(rig.worker)
 
     [job] = await rig.jobs()
     assert job.status is JobStatus.PENDING
@@ -465,7 +466,7 @@ async def test_a_rerun_after_a_crash_does_not_send_again(
             **REFLECTION,
         )
 
-    await rig.worker.drain()
+    await drain(rig.worker)
     [untouched] = await rig.jobs()  # the lease has not expired: nobody touches it
     assert (untouched.status, untouched.lease_owner) == (JobStatus.RUNNING, "dead")
 
@@ -513,7 +514,7 @@ async def test_a_deleted_session_ends_its_job_quietly(
     async with db.transaction() as s:
         await SessionRepo(s, await rig.user_id(s)).delete(session_id)
 
-    await rig.worker.drain()
+    await drain(rig.worker)
 
     assert rig.outbox.sent == []
     assert ai.requests == []
@@ -524,11 +525,11 @@ async def test_a_deleted_session_ends_its_job_quietly(
 async def test_regenerate_queues_a_new_reflection(db: Database, tmp_path: Path, ai: FakeAI) -> None:
     rig = await make_rig(db, tmp_path, ai)
     session_id = await rig.log_session()
-    await rig.worker.drain()
+    await drain(rig.worker)
 
     await rig.chat.do(Press(f"!r:{session_id}"))
     assert "nieuwe reflectie" in rig.chat.text
-    await rig.worker.drain()
+    await drain(rig.worker)
 
     assert len(rig.outbox.sent) == 2
     assert [job.status for job in await rig.jobs()] == [JobStatus.SUCCEEDED] * 2
@@ -548,7 +549,7 @@ async def test_again_while_the_first_reflection_is_made_the_newer_one_wins(
 
     await rig.chat.do(Press(f"!r:{session_id}"))
     assert "nieuwe reflectie" in rig.chat.text
-    await rig.worker.drain()
+    await drain(rig.worker)
 
     assert len(ai.completions) == 2
     [message] = rig.outbox.texts()
@@ -568,7 +569,7 @@ async def test_an_outdated_job_that_fails_leaves_the_newer_result_alone(
     await ai.wait_for_requests(1)
     rig.clock.advance(timedelta(seconds=1))
     await rig.chat.do(Press(f"!r:{session_id}"))
-    await rig.worker.drain()
+    await drain(rig.worker)
 
     await rig.later()  # the first job's retry finds a newer request and ends quietly
 
@@ -585,7 +586,7 @@ async def test_a_failed_regeneration_keeps_the_models_earlier_reflection(
 ) -> None:
     rig = await make_rig(db, tmp_path, ai, attempts=1)
     session_id = await rig.log_session()
-    await rig.worker.drain()
+    await drain(rig.worker)
     first = await rig.reflection(session_id)
     rig.clock.advance(timedelta(minutes=5))
     ai.script(fail(503, "overloaded"))
@@ -594,7 +595,7 @@ async def test_a_failed_regeneration_keeps_the_models_earlier_reflection(
     waiting = await rig.reflection(session_id)
     assert waiting.audit.status is AIStatus.PENDING  # honest: a new one is being made
     assert waiting.summary == REFLECTION["summary"]  # and the earlier one is not wiped
-    await rig.worker.drain()
+    await drain(rig.worker)
 
     _first, fallback = rig.outbox.texts()
     assert "Berekend zonder AI" in fallback
@@ -622,7 +623,7 @@ async def test_a_failed_regeneration_keeps_the_models_earlier_weapon_trends(
         uid = await rig.user_id(s)
         [weapon] = await WeaponRepo(s, uid).list_weapons()
     await rig.chat.do(Press(f"!t:{weapon.id}"))
-    await rig.worker.drain()
+    await drain(rig.worker)
     async with db.transaction() as s:
         first = await AIRepo(s, uid).weapon_insight(weapon.id)
     assert first is not None
@@ -631,7 +632,7 @@ async def test_a_failed_regeneration_keeps_the_models_earlier_weapon_trends(
     ai.script(fail(503, "overloaded"))
 
     await rig.chat.do(Press(f"!t:{weapon.id}"))
-    await rig.worker.drain()
+    await drain(rig.worker)
 
     fallback = rig.outbox.texts()[-1]
     assert "Berekend zonder AI" in fallback
@@ -659,7 +660,7 @@ async def test_a_reflection_made_but_not_delivered_is_what_the_give_up_sends(
 
     rig.outbox.push = flaky  # type: ignore[method-assign]
 
-    await rig.worker.drain()
+    await drain(rig.worker)
 
     [message] = rig.outbox.texts()
     assert REFLECTION["summary"] in message
@@ -712,7 +713,7 @@ async def test_a_follow_up_typed_while_the_first_answer_is_made_comes_after_it(
     assert "nog bezig met je vorige vraag" in rig.chat.text
     ai.script(hang(0.3, answer({"answer": "A1"})), answer({"answer": "A2"}))
 
-    await rig.worker.drain()  # the first answer makes a waiting follow-up due at once ...
+    await drain(rig.worker)  # the first answer makes a waiting follow-up due at once ...
     await rig.later(minutes=1)  # ... or it looks again a little later
 
     first, second = rig.outbox.texts()
@@ -742,7 +743,7 @@ async def test_a_follow_up_does_not_wait_for_an_answer_whose_job_ended(
     await rig.chat.say("Vraag twee?")
     ai.default = lambda request: {"answer": "A2"}
 
-    await rig.worker.drain()
+    await drain(rig.worker)
 
     [message] = rig.outbox.texts()
     assert "A2" in message
@@ -759,7 +760,7 @@ async def test_without_ai_the_statistics_answer_clearly_labelled(
     rig = await make_rig(db, tmp_path, None)
     session_id = await rig.log_session()
 
-    await rig.worker.drain()
+    await drain(rig.worker)
 
     [message] = rig.outbox.texts()
     assert "Berekend zonder AI" in message
@@ -790,7 +791,7 @@ async def test_vision_sends_the_target_photos_without_metadata(
 ) -> None:
     rig = await make_rig(db, tmp_path, ai, vision=True)
     await rig.log_session(photo=_photo_with_gps())
-    await rig.worker.drain()
+    await drain(rig.worker)
 
     [request] = ai.completions
     [url] = request.images
@@ -807,7 +808,7 @@ async def test_vision_sends_the_target_photos_without_metadata(
 async def test_without_vision_no_photo_is_sent(db: Database, tmp_path: Path, ai: FakeAI) -> None:
     rig = await make_rig(db, tmp_path, ai, vision=False)
     await rig.log_session(photo=jpeg())
-    await rig.worker.drain()
+    await drain(rig.worker)
 
     [request] = ai.completions
     assert request.images == []
@@ -883,7 +884,7 @@ async def test_no_request_ever_carries_what_docs_ai_says_is_never_sent(
         "answer": "a",
     }
 
-    await rig.worker.drain()
+    await drain(rig.worker)
 
     assert len(ai.completions) == 3  # reflection, weapon insight, coach answer
     everything = ai.all_text()
@@ -924,7 +925,7 @@ async def test_two_users_jobs_never_mix(db: Database, tmp_path: Path, ai: FakeAI
     await bert.log_session("Glock Bert 15m 20 schoten 150 bertnotitie")
     ai.script(hang(0.3, answer(REFLECTION)), hang(0.3, answer(REFLECTION)))
 
-    await anna.worker.drain()  # one worker runs both jobs side by side (concurrency 2)
+    await drain(anna.worker)  # one worker runs both jobs side by side (concurrency 2)
 
     assert len(ai.completions) == 2
     for request in ai.completions:
@@ -970,7 +971,7 @@ async def test_a_job_that_keeps_killing_its_worker_ends_with_the_fallback(
         first = await claim_and_die(s)
     async with db.transaction() as s:
         last = await claim_and_die(s, now=NOW + timedelta(minutes=1))
-    assert (first.final_attempt, last.final_attempt) == (False, True)
+    assert (first.attempts, last.attempts, last.max_attempts) == (1, 2, 2)
 
     await rig.later(minutes=2)
 
@@ -994,7 +995,7 @@ async def test_a_job_killed_before_its_last_attempt_still_asks_the_model(
     session_id = await rig.log_session()
     async with db.transaction() as s:
         claimed = await claim_and_die(s)  # attempt 1 of 2 dies
-    assert not claimed.final_attempt
+    assert claimed.attempts < claimed.max_attempts
 
     await rig.later(minutes=1)
 
@@ -1020,7 +1021,7 @@ async def test_a_manual_retry_after_a_kill_on_the_only_attempt_asks_the_model(
 
     async with db.transaction() as s:
         await JobQueue(s).retry(job.id, now=rig.clock.now())
-    await rig.worker.drain()
+    await drain(rig.worker)
 
     assert len(ai.completions) == 1
     assert len(rig.outbox.sent) == 2
@@ -1050,7 +1051,7 @@ async def test_a_job_that_cannot_run_yet_waits_without_using_an_attempt(db: Data
     async with db.transaction() as s:
         queued = await JobQueue(s).enqueue("wait", user_id=None, payload={}, now=NOW)
 
-    await worker.drain()
+    await drain(worker)
 
     assert handler.runs == 1  # not due again until then: no busy loop
     async with db.transaction() as s:

@@ -22,14 +22,13 @@ import sqlalchemy as sa
 
 from aimtrack.ai.client import ModelConfig, OpenAICompatible
 from aimtrack.ai.coach import ShooterCoach
-from aimtrack.ai.worker import WorkerConfig
-from aimtrack.bot.app import build_conversation, build_worker
-from aimtrack.bot.conversation import Access
-from aimtrack.bot.push import Messengers
-from aimtrack.bot.transports.telegram import run_telegram
-from aimtrack.config import Settings
+from aimtrack.assembly import assemble
+from aimtrack.bot.app import command_menu
+from aimtrack.bot.transports.telegram.service import TelegramOptions, run_telegram
+from aimtrack.core.access import Access
 from aimtrack.core.clock import SystemClock
 from aimtrack.core.model import Job, JobStatus
+from aimtrack.jobs.worker import WorkerConfig
 from aimtrack.storage.engine import Database
 from aimtrack.storage.repos import JobQueue
 from aimtrack.storage.tables import SessionRow
@@ -103,31 +102,30 @@ async def running_bot(
     job_attempts: int = 5,
 ) -> AsyncIterator[None]:
     """``run_telegram`` as ``aimtrack run`` calls it, until the block ends (then SIGTERM)."""
-    settings = Settings(
-        telegram_token=api.token,
-        telegram_base_url=api.base_url.removesuffix("/bot"),
-        job_poll_s=0.3,
-    )
-    conversation = build_conversation(
+    assembled = assemble(
         db,
         clock=SystemClock(),
         data_dir=data_dir,
+        coach=coach,
         access=Access(telegram_ids=frozenset({ANNA}), console=False),
         job_attempts=job_attempts,
-    )
-    messengers = Messengers()
-    worker = build_worker(
-        conversation,
-        coach=coach,
-        messengers=messengers,
-        config=WorkerConfig(
+        worker=WorkerConfig(
             lease=timedelta(seconds=10),
             backoff_base=timedelta(seconds=0.1),
             backoff_max=timedelta(seconds=0.2),
             max_attempts=job_attempts,
         ),
     )
-    bot = asyncio.create_task(run_telegram(settings, conversation, worker, messengers))
+    options = TelegramOptions(api.token, api.base_url.removesuffix("/bot"), job_poll_s=0.3)
+    bot = asyncio.create_task(
+        run_telegram(
+            options,
+            assembled.conversation,
+            assembled.worker,
+            assembled.messengers,
+            menu=command_menu,
+        )
+    )
     try:
         await until(lambda: bool(api.calls_to("getUpdates")) or bot.done(), "the bot to poll")
         if bot.done():

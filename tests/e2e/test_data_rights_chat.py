@@ -20,22 +20,23 @@ from typing import Any
 
 import pytest
 
-from aimtrack.ai.worker import JobWorker
-from aimtrack.bot.app import build_conversation, build_worker
-from aimtrack.bot.conversation import Access
-from aimtrack.bot.erase_jobs import ERASE_FILES
+from aimtrack.bot.app import build_conversation
 from aimtrack.bot.io import Press, Sender
-from aimtrack.bot.mydata_jobs import MYDATA, MyDataJob
 from aimtrack.bot.push import Activity, Messengers
+from aimtrack.core.access import Access
 from aimtrack.core.clock import FixedClock
-from aimtrack.core.model import Job, JobStatus, Language, ProfileSpec
+from aimtrack.core.model import Job, JobStatus, Language, ProfileSpec, Transport
 from aimtrack.exports.archive import safe_name
+from aimtrack.jobs.erase import ERASE_FILES
+from aimtrack.jobs.mydata import MYDATA, MyDataJob
+from aimtrack.jobs.worker import JobWorker
 from aimtrack.storage.engine import Database
 from aimtrack.storage.repos import JobQueue, ProfileRepo, UserDirectory
 from aimtrack.storage.repos.attachments import user_folder
 from tests.chat import NOW, Chat
 from tests.e2e.test_export_chat import Documents, Sent
 from tests.factories import Seeded, seed_user
+from tests.helpers.jobs import drain, job_worker
 from tests.integration.test_userdata import (
     A_MARK,
     B_MARK,
@@ -64,7 +65,7 @@ class Rig:
         return self.data_dir / user_folder(user.user_id)
 
     async def delivered(self) -> Sent:
-        await self.worker.drain()
+        await drain(self.worker)
         [sent] = self.outbox.sent
         return sent
 
@@ -76,13 +77,12 @@ async def rig(db: Database, data_dir: Path, *, access: Access | None = None) -> 
     for user in (a, b):
         await write_files(db, data_dir, user)
     clock = FixedClock(NOW)
-    conversation = build_conversation(
-        db, clock=clock, data_dir=data_dir, access=access or Access(console=False)
-    )
+    access = access or Access(console=False)
+    conversation = build_conversation(db, clock=clock, data_dir=data_dir, access=access)
     outbox = Documents()
     messengers = Messengers()
-    messengers.register("telegram", outbox)
-    worker = build_worker(conversation, coach=None, messengers=messengers)
+    messengers.register(Transport.TELEGRAM, outbox)
+    worker = job_worker(db, clock=clock, data_dir=data_dir, messengers=messengers, access=access)
 
     def chat(telegram_id: int) -> Chat:
         sender = Sender("telegram", str(telegram_id), f"dm-{telegram_id}", display_name="X")
@@ -244,7 +244,7 @@ async def test_a_missing_file_or_a_link_out_of_the_folder_is_not_packed(
     second.symlink_to(b_file)  # a link to B's file must not be followed
     await r.chat_a.say("/mijndata")
     sent = await r.delivered()
-    assert "Niet op de schijf gevonden, dus niet in het zip-bestand: 2 bestand(en)" in sent.text
+    assert "Niet op de schijf gevonden, dus niet in het zip-bestand: 2 bestanden" in sent.text
     archive = archive_of(sent)
     data = json.loads(archive.read("data.json"))
     assert sorted(entry["status"] for entry in data["files"]) == ["included", "missing", "missing"]
@@ -282,7 +282,7 @@ async def test_erase_removes_every_row_and_file_of_the_user_and_nothing_of_anoth
 
     # the rows went with the turn; the files go with the job it queued
     assert {name: rows for name, rows in (await rows_of(db, r.a.user_id)).items() if rows} == {}
-    await r.worker.drain()
+    await drain(r.worker)
     assert not r.folder(r.a).exists()
     assert (tmp_path / "attachments").is_dir()
 
@@ -310,7 +310,7 @@ async def test_anything_but_the_word_deletes_nothing(
     assert "niets verwijderd" in r.chat_a.text
     await r.chat_a.say("VERWIJDER")  # the question is over: now it is just a text
     assert "niets verwijderd" not in r.chat_a.text
-    await r.worker.drain()
+    await drain(r.worker)
     assert await rows_of(db, r.a.user_id) == before
     assert files_of(r.folder(r.a)) == files
 
@@ -336,7 +336,7 @@ async def test_no_button_erases_and_nobody_else_can(db: Database, tmp_path: Path
     await r.chat_b.say("VERWIJDER")
     await r.chat_b.say("/verwijder")
     await r.chat_b.do(Press(f"{r.chat_b.button('Nee').split(':')[0]}:erase:{r.a.user_id}"))
-    await r.worker.drain()
+    await drain(r.worker)
     for user, before in ((r.a, a_before), (r.b, b_before)):
         after = await rows_of(db, user.user_id)
         assert without_conversations(after) == without_conversations(before)
@@ -358,7 +358,7 @@ async def test_a_late_word_or_one_on_the_command_deletes_nothing(
     r.clock.advance(timedelta(minutes=10, seconds=1))
     await r.chat_a.say("VERWIJDER")
     assert "meer dan 10 minuten na de vraag" in r.chat_a.text
-    await r.worker.drain()
+    await drain(r.worker)
     assert await rows_of(db, r.a.user_id) == before
 
 
@@ -372,7 +372,7 @@ async def test_a_file_sent_while_asked_is_not_kept_and_the_word_still_works(
     assert len(files_of(r.folder(r.a))) == 3
     await r.chat_a.say("VERWIJDER")
     assert "Alles is verwijderd" in r.chat_a.text
-    await r.worker.drain()
+    await drain(r.worker)
     assert not r.folder(r.a).exists()
 
 
@@ -381,7 +381,7 @@ async def test_a_copy_on_its_way_is_mentioned(db: Database, tmp_path: Path) -> N
     await r.chat_a.say("/mijndata")
     await r.chat_a.say("/verwijder")
     assert "Je kopie (/mijndata) is nog niet verstuurd" in r.chat_a.text
-    await r.worker.drain()
+    await drain(r.worker)
     await r.chat_a.say("/verwijder")
     assert "nog niet verstuurd" not in r.chat_a.text
 
@@ -390,7 +390,7 @@ async def test_after_erasing_an_allowlisted_id_starts_afresh(db: Database, tmp_p
     r = await rig(db, tmp_path, access=Access(telegram_ids=frozenset({A_ID}), console=False))
     await r.chat_a.say("/verwijder")
     await r.chat_a.say("VERWIJDER")
-    await r.worker.drain()
+    await drain(r.worker)
     await r.chat_a.say("/start")
     assert "Welkom bij AimTrack" in r.chat_a.text
     async with db.transaction(read_only=True) as s:
@@ -434,7 +434,7 @@ async def test_an_id_given_to_a_new_account_before_the_files_went_keeps_its_file
         if path not in old
     }
     assert len(c_files) == 3
-    await r.worker.drain()
+    await drain(r.worker)
     assert files_of(tmp_path / user_folder(c.user_id)) == c_files
     assert not any(path.exists() for path in old)
     if c.user_id != r.b.user_id:

@@ -16,8 +16,6 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from aimtrack.ai.worker import JobWorker
-from aimtrack.bot.app import build_worker
 from aimtrack.bot.io import Press, Reply
 from aimtrack.bot.push import Activity, Messengers
 from aimtrack.core.model import (
@@ -29,9 +27,11 @@ from aimtrack.core.model import (
     SessionSpec,
     WeaponSpec,
 )
+from aimtrack.jobs.worker import JobWorker
 from aimtrack.storage.engine import Database
 from aimtrack.storage.repos import JobQueue, ProfileRepo, SessionRepo, UserDirectory, WeaponRepo
 from tests.chat import Chat
+from tests.helpers.jobs import drain, job_worker
 
 
 @dataclass
@@ -70,7 +70,7 @@ class Shooter:
 
     async def delivered(self) -> Sent:
         """Run the queue; exactly one message must have been pushed."""
-        await self.worker.drain()
+        await drain(self.worker)
         [sent] = self.outbox.sent
         return sent
 
@@ -82,7 +82,7 @@ async def shooter(db: Database, data_dir: Path, user: str = "anna") -> Shooter:
     outbox = Documents()
     messengers = Messengers()
     messengers.register("console", outbox)
-    worker = build_worker(chat.conversation, coach=None, messengers=messengers)
+    worker = job_worker(db, clock=chat.conversation.clock, data_dir=data_dir, messengers=messengers)
     await chat.say("/start")
     async with db.transaction() as s:
         account = await UserDirectory(s).find("console", user)

@@ -163,7 +163,7 @@ async def test_a_full_disk_is_said_plainly_and_leaves_no_file_and_the_draft_inta
         text = await tap(api, "Opslaan")
 
     assert "Opgeslagen" in text
-    assert "📷 1 foto('s)" in text
+    assert "📷 1 foto" in text
     [path] = await attachment_paths(db)
     assert stored_files(tmp_path) == [tmp_path / path]
     assert await count(db, SessionRow) == 1

@@ -20,8 +20,9 @@ from pathlib import Path
 import pytest
 
 from aimtrack.bot.app import build_conversation
-from aimtrack.bot.conversation import Access
-from aimtrack.bot.transports.telegram import build_application, poll
+from aimtrack.bot.transports.telegram.application import build_application
+from aimtrack.bot.transports.telegram.polling import poll
+from aimtrack.core.access import Access
 from aimtrack.core.clock import SystemClock
 from aimtrack.storage.engine import Database
 from aimtrack.storage.tables import SessionRow

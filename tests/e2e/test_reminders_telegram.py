@@ -12,14 +12,13 @@ from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from aimtrack.bot.app import build_conversation, build_worker
-from aimtrack.bot.conversation import Access
-from aimtrack.bot.push import Messengers
-from aimtrack.bot.reminders import REMINDER, ReminderScan, running_transports
-from aimtrack.bot.transports.telegram import run_telegram
-from aimtrack.config import Settings
+from aimtrack.assembly import assemble
+from aimtrack.bot.app import command_menu
+from aimtrack.bot.transports.telegram.service import TelegramOptions, run_telegram
+from aimtrack.core.access import Access
 from aimtrack.core.clock import FixedClock
 from aimtrack.core.model import JobStatus, ProfileSpec
+from aimtrack.jobs.reminders import REMINDER, ReminderScan, running_transports
 from aimtrack.storage.engine import Database
 from aimtrack.storage.repos import ProfileRepo, UserDirectory
 from tests.e2e.test_ai_telegram import (
@@ -70,37 +69,28 @@ async def reminding_bot(
 ) -> AsyncIterator[CountedScan]:
     """``run_telegram`` as ``aimtrack run`` calls it, with the reminder scan every 0.3 s; with
     ``sends=False`` its worker leaves reminder jobs alone (a process stopped before sending)."""
-    settings = Settings(
-        telegram_token=api.token,
-        telegram_base_url=api.base_url.removesuffix("/bot"),
-        job_poll_s=0.3,
-        reminder_scan_s=0.3,
+    options = TelegramOptions(
+        api.token, api.base_url.removesuffix("/bot"), job_poll_s=0.3, reminder_scan_s=0.3
     )
     clock = FixedClock(NOW)
-    conversation = build_conversation(
-        db,
-        clock=clock,
-        data_dir=data_dir,
-        access=Access(telegram_ids=frozenset({ANNA}), console=False),
-    )
-    messengers = Messengers()
-    worker = build_worker(conversation, coach=None, messengers=messengers)
+    access = Access(telegram_ids=frozenset({ANNA}), console=False)
+    bot = assemble(db, clock=clock, data_dir=data_dir, access=access)
     if not sends:
-        del worker.handlers[REMINDER]  # it claims only the kinds it has handlers for
-    scan = CountedScan(
-        db, clock=clock, access=conversation.access, reachable=running_transports(messengers)
-    )
+        del bot.worker.handlers[REMINDER]  # it claims only the kinds it has handlers for
+    scan = CountedScan(db, clock=clock, access=access, reachable=running_transports(bot.messengers))
     polls = len(api.calls_to("getUpdates"))
-    bot = asyncio.create_task(
-        run_telegram(settings, conversation, worker, messengers, reminders=scan)
+    running = asyncio.create_task(
+        run_telegram(
+            options, bot.conversation, bot.worker, bot.messengers, menu=command_menu, reminders=scan
+        )
     )
     try:
-        await until(lambda: len(api.calls_to("getUpdates")) > polls or bot.done(), "a poll")
-        if bot.done():
-            bot.result()  # raises what stopped it
+        await until(lambda: len(api.calls_to("getUpdates")) > polls or running.done(), "a poll")
+        if running.done():
+            running.result()  # raises what stopped it
         yield scan
     finally:
-        await stop_bot(bot)
+        await stop_bot(running)
 
 
 def reminders(api: FakeBotAPI) -> list[Call]:

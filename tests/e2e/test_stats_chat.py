@@ -15,8 +15,6 @@ from pathlib import Path
 
 from PIL import Image
 
-from aimtrack.ai.worker import JobWorker
-from aimtrack.bot.app import build_worker
 from aimtrack.bot.io import Press
 from aimtrack.bot.push import Activity, Messengers
 from aimtrack.core.model import (
@@ -29,10 +27,12 @@ from aimtrack.core.model import (
     SessionSpec,
     WeaponSpec,
 )
+from aimtrack.jobs.worker import JobWorker
 from aimtrack.storage.engine import Database
 from aimtrack.storage.repos import JobQueue, ProfileRepo, SessionRepo, UserDirectory, WeaponRepo
 from tests.chat import Chat
 from tests.e2e.test_export_chat import Documents, Sent
+from tests.helpers.jobs import drain, job_worker
 
 ARTEFACTS = Path(os.environ.get("AIMTRACK_ARTEFACTS") or Path(__file__).parents[2] / "artefacts")
 
@@ -55,7 +55,7 @@ async def shooter(db: Database, data_dir: Path, user: str = "anna") -> Shooter:
     outbox = Documents()
     messengers = Messengers()
     messengers.register("console", outbox)
-    worker = build_worker(chat.conversation, coach=None, messengers=messengers)
+    worker = job_worker(db, clock=chat.conversation.clock, data_dir=data_dir, messengers=messengers)
     await chat.say("/start")
     async with db.transaction() as s:
         account = await UserDirectory(s).find("console", user)
@@ -114,14 +114,14 @@ async def test_stats_text_then_three_charts(db: Database, tmp_path: Path) -> Non
     await chat.say("/statistieken")
     text = chat.text
     assert "📊 Je statistieken · laatste 12 maanden (24-11-2025 – 23-11-2026)" in text
-    assert "22 sessie(s) op 22 dag(en) · 1100 schoten" in text  # 20 of 50, and 20 + 40 + 40
+    assert "22 sessies op 22 dagen · 1100 schoten" in text  # 20 of 50, and 20 + 40 + 40
     assert "🔥 20 weken op rij geschoten" in text
     assert "⚠️ Verlof: 22 van de 18" not in text
     assert "✅ Verlof: 22 van de 18 schietdagen in de afgelopen 12 maanden." in text
     assert "⏳ Wedstrijden 2026: KNSA 0 van 3 · club 2 van 5" in text
-    assert "• CZ 75: 21 sessie(s), 1020 schoten" in text
+    assert "• CZ 75: 21 sessies, 1020 schoten" in text
     # the last ten results at 25 m: 450, 447, ... 423 per 50 shots; the best is the latest
-    assert "🎯 CZ 75 · 25 m: 20 resultaat/resultaten; gemiddeld 8,73 per schot" in text
+    assert "🎯 CZ 75 · 25 m: 20 resultaten; gemiddeld 8,73 per schot" in text
     assert "beste 9,00, laatste 9,00; stijgend." in text
     assert "CZ-SECRET" not in text
     assert {"✓ 12 mnd", "3 mnd", "2026", "Alles", "✓ CZ 75", "Walther", "✓ 25 m", "50 m"} <= set(
@@ -129,7 +129,7 @@ async def test_stats_text_then_three_charts(db: Database, tmp_path: Path) -> Non
     )
     assert anna.outbox.sent == []  # the turn only queued the charts
 
-    await anna.worker.drain()
+    await drain(anna.worker)
     [pushed] = anna.outbox.sent
     assert (pushed.chat_id, pushed.text) == ("anna", "")
     captions = [caption for caption, _ in photos(pushed)]
@@ -161,22 +161,22 @@ async def test_choosing_a_weapon_and_distance_redraws_only_the_score(
     anna = await shooter(db, tmp_path)
     chat = anna.chat
     await chat.say("/stats")
-    await anna.worker.drain()
+    await drain(anna.worker)
     anna.outbox.sent.clear()
 
     await chat.press("Walther")
-    assert "🎯 Walther · 10 m: 1 resultaat/resultaten; gemiddeld 9,00 per schot" in chat.text
+    assert "🎯 Walther · 10 m: 1 resultaat; gemiddeld 9,00 per schot" in chat.text
     assert "De grafiek komt zo." in chat.text
     assert "✓ Walther" in chat.labels()
-    await anna.worker.drain()
+    await drain(anna.worker)
     [pushed] = anna.outbox.sent
     assert [c for c, _ in photos(pushed)] == ["🎯 Walther · 10 m · laatste 12 maanden"]
 
     anna.outbox.sent.clear()
     await chat.press("CZ 75")
     await chat.press("50 m")
-    assert "🎯 CZ 75 · 50 m: 1 resultaat/resultaten; gemiddeld 8,00 per schot" in chat.text
-    await anna.worker.drain()
+    assert "🎯 CZ 75 · 50 m: 1 resultaat; gemiddeld 8,00 per schot" in chat.text
+    await drain(anna.worker)
     # Two score charts were asked in a row; the older one is skipped, the newer draws
     [pushed] = anna.outbox.sent
     assert [c for c, _ in photos(pushed)] == ["🎯 CZ 75 · 50 m · laatste 12 maanden"]
@@ -191,7 +191,7 @@ async def test_period_buttons(db: Database, tmp_path: Path) -> None:
     assert "✓ 3 mnd" in chat.labels()
     await chat.press("Alles")
     assert "📊 Je statistieken · alles (02-05-2026 – 23-11-2026)" in chat.text  # the first day
-    assert "22 sessie(s)" in chat.text
+    assert "22 sessies" in chat.text
 
 
 async def test_forged_and_stale_presses_change_nothing(db: Database, tmp_path: Path) -> None:
@@ -208,7 +208,7 @@ async def test_forged_and_stale_presses_change_nothing(db: Database, tmp_path: P
     await chat.do(Press(stale))  # a button of an older message
     assert chat.last.notice is not None
     assert chat.last.replies == ()
-    await anna.worker.drain()
+    await drain(anna.worker)
     assert len(anna.outbox.sent) == 1  # only /stats itself queued charts
 
 
@@ -219,13 +219,13 @@ async def test_a_new_user_gets_a_clear_text_and_no_empty_charts(
     outbox = Documents()
     messengers = Messengers()
     messengers.register("console", outbox)
-    worker = build_worker(chat.conversation, coach=None, messengers=messengers)
+    worker = job_worker(db, clock=chat.conversation.clock, data_dir=tmp_path, messengers=messengers)
     await chat.say("/start")
     await chat.say("/stats")
     assert "Nog geen sessies in deze periode." in chat.text
     assert "⚠️ Verlof: 0 van de 18 schietdagen" in chat.text
     assert "grafiek" not in chat.text
-    await worker.drain()
+    await drain(worker)
     assert outbox.sent == []
 
 
@@ -247,6 +247,6 @@ async def test_english_profile(db: Database, tmp_path: Path) -> None:
     assert "✅ Licence: 22 of the 18 shooting days" in text
     assert "Your licence expires on 01-03-2027." in text
     assert "mean 8.73 per shot" in text
-    await anna.worker.drain()
+    await drain(anna.worker)
     [pushed] = anna.outbox.sent
     assert photos(pushed)[1][0] == "🔫 Rounds per month, last 12 months"

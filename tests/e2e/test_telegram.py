@@ -19,9 +19,9 @@ import sqlalchemy as sa
 from PIL import Image
 from telegram import Update
 
-from aimtrack.bot.app import build_conversation
-from aimtrack.bot.conversation import Access
-from aimtrack.bot.transports.telegram import build_application, set_commands
+from aimtrack.bot.app import build_conversation, command_menu
+from aimtrack.bot.transports.telegram.application import build_application, set_commands
+from aimtrack.core.access import Access
 from aimtrack.core.clock import FixedClock
 from aimtrack.core.model import EntrySpec, SessionSpec, WeaponSpec
 from aimtrack.storage.engine import Database
@@ -55,7 +55,7 @@ async def running_bot(api: FakeBotAPI, db: Database, data_dir: Path) -> AsyncIte
         conversation, token=api.token, base_url=api.base_url.removesuffix("/bot")
     )
     async with application:
-        await set_commands(application)
+        await set_commands(application, command_menu)
         assert application.updater is not None
         await application.updater.start_polling(poll_interval=0.0, timeout=1)
         await application.start()

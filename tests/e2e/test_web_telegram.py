@@ -16,10 +16,10 @@ from typing import Any
 import httpx
 import pytest
 
-from aimtrack.bot.app import build_conversation, build_worker
-from aimtrack.bot.conversation import Access, Conversation
-from aimtrack.bot.push import Messengers
-from aimtrack.bot.transports.telegram import TransportError, run_telegram, webhook_secret
+from aimtrack.assembly import assemble, assemble_from, telegram_options
+from aimtrack.bot.app import command_menu
+from aimtrack.bot.conversation import Conversation
+from aimtrack.bot.transports.telegram.service import TransportError, run_telegram, webhook_secret
 from aimtrack.config import Settings
 from aimtrack.core.clock import SystemClock
 from aimtrack.storage.engine import Database
@@ -68,25 +68,22 @@ async def running(
         webhook_url=webhook_url,
         secret_key=SECRET,
         job_poll_s=0.3,
+        data_dir=data_dir,
+        allowed_users=str(ANNA),
         **more,
     )
-    conversation = build_conversation(
-        db,
-        clock=SystemClock(),
-        data_dir=data_dir,
-        access=Access(telegram_ids=frozenset({ANNA}), console=False),
-    )
-    messengers = Messengers()
-    worker = build_worker(conversation, coach=None, messengers=messengers)
+    assembled = assemble_from(settings, db, clock=SystemClock(), coach=None)
+    conversation = assembled.conversation
     status, webhook = TelegramStatus(SystemClock()), Webhook()
     app = build_app(db, clock=SystemClock(), keys=WebKeys(SECRET), telegram=status, webhook=webhook)
     web = WebServer(app, host="127.0.0.1", port=0)
     bot = asyncio.create_task(
         run_telegram(
-            settings,
+            telegram_options(settings),
             conversation,
-            worker,
-            messengers,
+            assembled.worker,
+            assembled.messengers,
+            menu=command_menu,
             status=status,
             webhook=webhook,
             on_ready=web.start,
@@ -166,12 +163,11 @@ async def test_webhook_mode_needs_the_web_page(
         webhook_url=HOOK_URL,
         secret_key=SECRET,
     )
-    conversation = build_conversation(db, clock=SystemClock(), data_dir=tmp_path)
-    messengers = Messengers()
-    worker = build_worker(conversation, coach=None, messengers=messengers)
+    bot = assemble(db, clock=SystemClock(), data_dir=tmp_path)
+    parts = (bot.conversation, bot.worker, bot.messengers)
     with pytest.raises(TransportError, match="web page"):
-        await run_telegram(settings, conversation, worker, messengers)
+        await run_telegram(telegram_options(settings), *parts, menu=command_menu)
     no_key = settings.model_copy(update={"secret_key": None})
     with pytest.raises(TransportError, match="AIMTRACK_SECRET_KEY"):
-        await run_telegram(no_key, conversation, worker, messengers, webhook=Webhook())
+        await run_telegram(telegram_options(no_key), *parts, menu=command_menu, webhook=Webhook())
     assert api.calls == []

@@ -11,12 +11,11 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from aimtrack.ai.worker import JobWorker
-from aimtrack.bot.app import build_conversation, build_worker
-from aimtrack.bot.conversation import Access, Conversation
+from aimtrack.bot.app import build_conversation
+from aimtrack.bot.conversation import Conversation
 from aimtrack.bot.io import Button, Press, Reply, Sender
 from aimtrack.bot.push import Activity, Messengers
-from aimtrack.bot.reminders import REMINDER, ReminderScan, running_transports
+from aimtrack.core.access import Access
 from aimtrack.core.clock import FixedClock
 from aimtrack.core.model import (
     EntrySpec,
@@ -28,8 +27,11 @@ from aimtrack.core.model import (
     SentReminder,
     SessionSpec,
     SessionStatus,
+    Transport,
     WeaponSpec,
 )
+from aimtrack.jobs.reminders import REMINDER, ReminderScan, running_transports
+from aimtrack.jobs.worker import JobWorker
 from aimtrack.storage.engine import Database
 from aimtrack.storage.repos import (
     JobQueue,
@@ -40,6 +42,7 @@ from aimtrack.storage.repos import (
     WeaponRepo,
 )
 from aimtrack.storage.tables import SessionRow
+from tests.helpers.jobs import drain, job_worker
 
 NOW = datetime(2026, 12, 2, 11, tzinfo=UTC)  # 12:00 in Amsterdam: inside the window
 EXPIRY = date(2027, 1, 31)
@@ -140,19 +143,13 @@ async def rig(db: Database, tmp_path: Path) -> Rig:
         "eva": await _user(db, None, reminders=True, console="eva"),  # no transport here
     }
     clock = FixedClock(NOW)
-    conversation = build_conversation(
-        db,
-        clock=clock,
-        data_dir=tmp_path,
-        access=Access(telegram_ids=frozenset({DIRK}), console=False),
-    )
+    access = Access(telegram_ids=frozenset({DIRK}), console=False)
+    conversation = build_conversation(db, clock=clock, data_dir=tmp_path, access=access)
     messengers = Messengers()
     outbox = Outbox()
-    messengers.register("telegram", outbox)
-    worker = build_worker(conversation, coach=None, messengers=messengers)
-    scan = ReminderScan(
-        db, clock=clock, access=conversation.access, reachable=running_transports(messengers)
-    )
+    messengers.register(Transport.TELEGRAM, outbox)
+    worker = job_worker(db, clock=clock, data_dir=tmp_path, messengers=messengers, access=access)
+    scan = ReminderScan(db, clock=clock, access=access, reachable=running_transports(messengers))
     return Rig(db, clock, conversation, worker, scan, outbox, users)
 
 
@@ -202,7 +199,7 @@ async def test_a_week_later_the_licence_comes_again_but_not_the_draft(rig: Rig) 
 
 async def test_the_job_sends_each_reminder_once_with_the_stop_button(rig: Rig) -> None:
     await rig.scan.run()
-    await rig.worker.drain()
+    await drain(rig.worker)
     licence, draft = rig.texts("111")
     assert licence.startswith("🔔 Herinnering\n\nJe verlof verloopt op zo 31-01-2027.")
     assert (
@@ -221,7 +218,7 @@ async def test_the_job_sends_each_reminder_once_with_the_stop_button(rig: Rig) -
     assert all(j.sent_message_id for j in done)
 
     await rig.scan.run()
-    await rig.worker.drain()
+    await drain(rig.worker)
     assert len(rig.outbox.sent) == 4
 
 
@@ -237,7 +234,7 @@ async def test_in_english(rig: Rig) -> None:
             )
         )
     await rig.scan.run()
-    await rig.worker.drain()
+    await drain(rig.worker)
     licence, draft = rig.texts("111")
     assert licence.startswith("🔔 Reminder\n\nYour licence expires on Sun 31-01-2027.")
     assert "/session." in draft
@@ -248,7 +245,7 @@ async def test_in_english(rig: Rig) -> None:
 async def test_reminders_switched_off_before_the_job_runs_send_nothing(rig: Rig) -> None:
     await rig.scan.run()
     await rig.set_reminders("anna", on=False)
-    await rig.worker.drain()
+    await drain(rig.worker)
     assert rig.texts("111") == []
     assert len(rig.texts("444")) == 2
     assert {j.status for j in await rig.jobs()} == {JobStatus.SUCCEEDED}
@@ -260,7 +257,7 @@ async def test_a_draft_finished_before_the_job_runs_is_not_reminded(rig: Rig) ->
         sessions = SessionRepo(s, rig.users["anna"])
         (draft,) = await sessions.list_sessions(status=SessionStatus.DRAFT)
         await sessions.update(draft.id, SessionSpec(occurred_on=draft.occurred_on))
-    await rig.worker.drain()
+    await drain(rig.worker)
     (licence,) = rig.texts("111")
     assert licence.startswith("🔔 Herinnering")
 
@@ -269,14 +266,14 @@ async def test_a_job_that_runs_in_the_quiet_hours_waits_for_the_morning(rig: Rig
     rig.clock.advance(timedelta(hours=7, minutes=59))  # 19:59: the scan queues ...
     assert await rig.scan.run() == 4
     rig.clock.advance(timedelta(minutes=31))  # ... but the worker only gets to it at 20:30
-    await rig.worker.drain()
+    await drain(rig.worker)
     assert rig.outbox.sent == []
     morning = datetime(2026, 12, 3, 9, tzinfo=UTC)  # 10:00 in Amsterdam
     assert {(j.status, j.attempts, j.run_after) for j in await rig.jobs()} == {
         (JobStatus.PENDING, 0, morning)
     }
     rig.clock.advance(morning - rig.clock.now())
-    await rig.worker.drain()
+    await drain(rig.worker)
     assert len(rig.outbox.sent) == 4
 
 

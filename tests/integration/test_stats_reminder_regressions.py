@@ -23,6 +23,7 @@ from aimtrack.storage.engine import Database
 from aimtrack.storage.repos import SessionRepo, UserDirectory, WeaponRepo
 from aimtrack.storage.tables import SessionRow
 from tests.chat import NOW, Chat
+from tests.helpers.jobs import drain
 from tests.integration.test_reminder_scan import ANNA, Rig, rig
 
 __all__ = ["rig"]  # the fixture, shared with the reminder scan's tests
@@ -191,7 +192,7 @@ async def test_switching_reminders_on_with_old_drafts_is_not_a_burst(rig: Rig) -
     six forgotten drafts gets seven messages at once (six drafts and the licence)."""
     await _open_drafts(rig, "anna", 5)  # with the one the rig made: six drafts
     await rig.scan.run()
-    await rig.worker.drain()
+    await drain(rig.worker)
     to_anna = rig.texts(str(ANNA))
     drafts = [text for text in to_anna if "concept" in text]
     assert len(drafts) == 1  # one draft note a day, the oldest first
@@ -208,7 +209,7 @@ async def test_a_reminder_queued_before_a_long_stop_is_not_sent_twice(rig: Rig) 
     back = datetime(2026, 12, 10, 9, tzinfo=UTC)  # Thursday 10:00 in Amsterdam
     rig.clock.advance(back - rig.clock.now())
     await rig.scan.run()
-    await rig.worker.drain()
+    await drain(rig.worker)
     licence = [text for text in rig.texts(str(ANNA)) if text.startswith("🔔 Herinnering")]
     assert len(licence) == 1, licence
 
@@ -220,13 +221,13 @@ async def test_a_user_denied_before_the_job_runs_gets_no_reminder(rig: Rig) -> N
     rig.clock.advance(timedelta(hours=7, minutes=59))  # 19:59 in Amsterdam
     assert await rig.scan.run() == 4
     rig.clock.advance(timedelta(minutes=2))  # 20:01: the jobs wait for the morning
-    await rig.worker.drain()
+    await drain(rig.worker)
     assert rig.outbox.sent == []
     async with rig.db.transaction() as s:
         await UserDirectory(s).deny_telegram(ANNA)  # the owner withdraws Anna's access
     morning = datetime(2026, 12, 3, 9, tzinfo=UTC)  # 10:00 in Amsterdam
     rig.clock.advance(morning - rig.clock.now())
-    await rig.worker.drain()
+    await drain(rig.worker)
     assert rig.texts(str(ANNA)) == [], rig.texts(str(ANNA))
 
 
@@ -253,15 +254,15 @@ async def test_two_licence_reminders_arrive_at_least_a_week_apart(rig: Rig) -> N
     rig.clock.advance(timedelta(hours=7, minutes=59))  # Wednesday 19:59 in Amsterdam
     assert await rig.scan.run() == 4
     rig.clock.advance(timedelta(minutes=2))  # the worker gets to it at 20:01: NotYet
-    await rig.worker.drain()
+    await drain(rig.worker)
     assert rig.outbox.sent == []
     first = datetime(2026, 12, 3, 9, tzinfo=UTC)  # Thursday 10:00 in Amsterdam
     rig.clock.advance(first - rig.clock.now())
-    await rig.worker.drain()
+    await drain(rig.worker)
     assert sum(t.startswith("🔔 Herinnering") for t in rig.texts(str(ANNA))) == 1
     second = datetime(2026, 12, 9, 18, 59, tzinfo=UTC)  # the next Wednesday, 19:59
     rig.clock.advance(second - rig.clock.now())
     await rig.scan.run()
-    await rig.worker.drain()
+    await drain(rig.worker)
     if sum(t.startswith("🔔 Herinnering") for t in rig.texts(str(ANNA))) == 2:
         assert second - first >= timedelta(days=7), second - first

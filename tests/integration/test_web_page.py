@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from aimtrack.bot.app import build_conversation
-from aimtrack.bot.conversation import Access
 from aimtrack.bot.io import Sender
+from aimtrack.core.access import Access
 from aimtrack.core.clock import FixedClock
 from aimtrack.core.model import Language, ProfileSpec, SessionSpec
 from aimtrack.exports import service

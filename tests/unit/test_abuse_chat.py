@@ -18,8 +18,9 @@ import pytest
 import sqlalchemy as sa
 
 from aimtrack.bot.app import build_conversation
-from aimtrack.bot.conversation import Access, Conversation, Limits
+from aimtrack.bot.conversation import Conversation, Limits
 from aimtrack.bot.io import Command, Press, Sender, Text, Upload, UploadKind
+from aimtrack.core.access import Access
 from aimtrack.core.clock import FixedClock
 from aimtrack.core.model import EntrySpec, Language, SessionSpec, Transport, WeaponSpec
 from aimtrack.core.quota import AIQuota
@@ -61,18 +62,22 @@ def open_conversation(
     clock: FixedClock | None = None,
     monotonic: FakeMonotonic | None = None,
     quota: AIQuota | None = None,
+    limits: Limits | None = None,
 ) -> Conversation:
-    conversation = build_conversation(
+    """A conversation whose Telegram users have ``limits`` (default: a rate limit on
+    ``monotonic``'s clock, if given, and ``quota``)."""
+    if limits is None:
+        limiter = None
+        if monotonic is not None:
+            limiter = RateLimiter(RateLimit(per_minute=30, burst=20), now=monotonic)
+        limits = Limits(messages=limiter, ai=quota)
+    return build_conversation(
         db,
         clock=clock or FixedClock(NOW),
         data_dir=data_dir,
         access=Access(telegram_ids=frozenset({ANNA, BOB}), console=False),
+        limits={Transport.TELEGRAM: limits},
     )
-    limiter = None
-    if monotonic is not None:
-        limiter = RateLimiter(RateLimit(per_minute=30, burst=20), now=monotonic)
-    conversation.limit(Transport.TELEGRAM, Limits(messages=limiter, ai=quota))
-    return conversation
 
 
 @contextmanager
@@ -204,11 +209,8 @@ async def test_a_stranger_flooding_is_limited_and_nothing_is_stored(
 
 
 async def test_the_console_chat_has_no_rate_limit(db: Database, tmp_path: Path) -> None:
-    chat = Chat.open(db, tmp_path)
-    conversation = chat.conversation
-    conversation.limit(
-        Transport.TELEGRAM, Limits(messages=RateLimiter(RateLimit(1, 1), now=FakeMonotonic()))
-    )
+    limited = Limits(messages=RateLimiter(RateLimit(1, 1), now=FakeMonotonic()))
+    chat = Chat.open(db, tmp_path, limits={Transport.TELEGRAM: limited})
     for _ in range(60):
         await chat.say("/help")
         assert "Wat ik kan" in chat.text
@@ -383,11 +385,14 @@ async def test_without_a_quota_nothing_is_refused(
     db: Database, tmp_path: Path, limits: Limits | None
 ) -> None:
     _, weapon, _ = await seed(db)
-    conversation = open_conversation(db, tmp_path)
-    if limits is None:
-        conversation.limits.clear()
-    else:
-        conversation.limit(Transport.TELEGRAM, limits)
+    conversation = open_conversation(db, tmp_path, limits=limits)
+    if limits is None:  # as for the console chat: no limits at all
+        conversation = build_conversation(
+            db,
+            clock=FixedClock(NOW),
+            data_dir=tmp_path,
+            access=Access(telegram_ids=frozenset({ANNA, BOB}), console=False),
+        )
     chat = Chat(conversation, sender(ANNA))
     for _ in range(5):
         await ask_coach(chat, "Waarom?")

@@ -33,7 +33,7 @@ def test_defaults_without_any_environment() -> None:
     assert settings.data_dir == Path("data")
     assert settings.default_language == "nl"
     assert settings.timezone == "Europe/Amsterdam"
-    assert settings.ai_enabled is False
+    assert settings.ai_base_url is None
     assert settings.allowed_users == frozenset()
     assert settings.telegram_token is None
     assert settings.secret_key is None
@@ -97,7 +97,7 @@ def test_empty_optional_url_means_unset(monkeypatch: pytest.MonkeyPatch, name: s
     settings = load_settings()
 
     assert getattr(settings, name.removeprefix("AIMTRACK_").lower()) is None
-    assert settings.ai_enabled is False
+    assert settings.ai_base_url is None
 
 
 @pytest.mark.parametrize(
@@ -237,14 +237,14 @@ def test_ai_base_url_with_a_model_enables_ai(monkeypatch: pytest.MonkeyPatch) ->
 
     settings = load_settings()
 
-    assert settings.ai_enabled is True
+    assert settings.ai_base_url is not None
     assert settings.ai_model == "llama3.2"
 
 
 def test_ai_model_alone_does_not_enable_ai(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AIMTRACK_AI_MODEL", "llama3.2")
 
-    assert load_settings().ai_enabled is False
+    assert load_settings().ai_base_url is None
 
 
 # --- secrets -----------------------------------------------------------------------------

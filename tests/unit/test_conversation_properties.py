@@ -48,10 +48,11 @@ from PIL import Image
 from aimtrack.bot import files
 from aimtrack.bot.app import build_conversation
 from aimtrack.bot.commands import ADMIN_COMMANDS, COMMANDS
-from aimtrack.bot.conversation import Access, Conversation, Limits
+from aimtrack.bot.conversation import Conversation, Limits
 from aimtrack.bot.flow import MAX_CALLBACK_BYTES
 from aimtrack.bot.io import Command, Input, Outcome, Press, Sender, Text, Upload, UploadKind
-from aimtrack.bot.transports.telegram import MAX_TEXT, split_text
+from aimtrack.bot.transports.telegram.rendering import MAX_TEXT, split_text
+from aimtrack.core.access import Access
 from aimtrack.core.clock import FixedClock
 from aimtrack.core.model import Transport
 from aimtrack.core.quota import AIQuota
@@ -403,8 +404,8 @@ async def _run(template: Path, workdir: Path, chosen: list[object]) -> None:
             clock=FixedClock(NOW),
             data_dir=workdir,
             access=Access(telegram_ids=frozenset({ANNA}), console=False),
+            limits={Transport.TELEGRAM: Limits(ai=AIQuota(per_hour=2, per_day=3))},
         )
-        conversation.limit(Transport.TELEGRAM, Limits(ai=AIQuota(per_hour=2, per_day=3)))
         sender = Sender(Transport.TELEGRAM, str(ANNA), CHAT, "Anna", language_hint="nl")
         world = World(db, workdir, conversation, anna, sender, Outcome())
         for update_id, step in enumerate(chosen):

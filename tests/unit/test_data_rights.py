@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from aimtrack.bot.erase_jobs import remove_user_files
 from aimtrack.core.errors import InvalidInput
 from aimtrack.exports.archive import Member, safe_name, write_zip
+from aimtrack.jobs.erase import remove_user_files
 
 
 @pytest.mark.parametrize(

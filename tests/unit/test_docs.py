@@ -32,7 +32,7 @@ def test_env_example_loads_as_valid_settings(
     (tmp_path / ".env").write_text((ROOT / ".env.example").read_text(encoding="utf-8"))
     monkeypatch.chdir(tmp_path)
     settings = Settings()
-    assert settings.ai_enabled is False
+    assert settings.ai_base_url is None
     assert settings.web_port == 8080
 
 

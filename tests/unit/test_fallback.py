@@ -74,7 +74,7 @@ def fields_fit(answer: Made) -> None:
         (
             NL,
             [
-                "Sessie van 20-11-2026 bij SV Doel: 2 wapenregel(s), 90 schoten.",
+                "Sessie van 20-11-2026 bij SV Doel: 2 wapenregels, 90 schoten.",
                 "• CZ 75 op 25 m: 50 schoten, score 431 (8,62 per schot), KNSA-wedstrijd",
                 "• Walther LG op 10 m: 40 schoten, score 380,5 (9,51 per schot)",
             ],
@@ -82,7 +82,7 @@ def fields_fit(answer: Made) -> None:
         (
             EN,
             [
-                "Session of 20 Nov 2026 at SV Doel: 2 weapon line(s), 90 shots.",
+                "Session of 20 Nov 2026 at SV Doel: 2 weapon lines, 90 shots.",
                 "• CZ 75 at 25 m: 50 shots, score 431 (8.62 per shot), KNSA match",
                 "• Walther LG at 10 m: 40 shots, score 380.5 (9.51 per shot)",
             ],
@@ -293,10 +293,10 @@ def test_insight_trends_per_distance() -> None:
     ]
     out = weapon_insight(WEAPONS[CZ], history, today=date(2026, 3, 10), language=NL)
     assert out.trends.splitlines() == [
-        "CZ 75: 4 sessie(s), 180 schoten, van 05-01-2026 tot en met 01-03-2026.",
-        "• 25 m: 3 sessie(s), 150 schoten; gemiddeld 8,50 per schot (laatste 3); beste 8,60, "
+        "CZ 75: 4 sessies, 180 schoten, van 05-01-2026 tot en met 01-03-2026.",
+        "• 25 m: 3 sessies, 150 schoten; gemiddeld 8,50 per schot (laatste 3); beste 8,60, "
         "laatste 8,60; stijgend; spreiding 0,08.",
-        "• 50 m: 1 sessie(s), 30 schoten; geen scores.",
+        "• 50 m: 1 sessie, 30 schoten; geen scores.",
     ]
     assert out.typical_issues == "50 m: 30 schoten zonder enige score."
     assert out.recommendations.splitlines() == [
@@ -346,9 +346,9 @@ def test_insight_flags_a_long_break_unless_retired(
 
 def test_insight_with_few_scores_and_without_history() -> None:
     few = weapon_insight(WEAPONS[CZ], weekly("430"), today=date(2026, 1, 10), language=NL)
-    assert few.trends.splitlines()[1] == "• 25 m: 1 sessie(s), 50 schoten; 1 score: 8,60 per schot."
-    assert few.typical_issues == "25 m: pas 1 score(s), te weinig voor een trend."
-    assert few.recommendations.startswith("Nog 2 score(s) op 25 m")
+    assert few.trends.splitlines()[1] == "• 25 m: 1 sessie, 50 schoten; 1 score: 8,60 per schot."
+    assert few.typical_issues == "25 m: pas 1 score, te weinig voor een trend."
+    assert few.recommendations.startswith("Nog 2 scores op 25 m")
     empty = weapon_insight(WEAPONS[CZ], [], today=TODAY, language=EN)
     assert empty.trends == "No sessions with CZ 75 yet."
     assert empty.typical_issues == "Without sessions there are no patterns to see yet."
@@ -369,9 +369,9 @@ def test_coach_says_it_cannot_answer_and_gives_the_numbers() -> None:
     assert out.answer.splitlines() == [
         'Zonder AI-server kan ik een vrije vraag als "Waarom trek ik naar links met de CZ?" niet '
         "beantwoorden. Dit zijn je cijfers:",
-        "2 sessie(s) op 2 dag(en), 120 schoten.",
-        "• CZ 75: 80 schoten op 2 dag(en)",
-        "• Walther LG: 40 schoten op 1 dag(en)",
+        "2 sessies op 2 dagen, 120 schoten.",
+        "• CZ 75: 80 schoten op 2 dagen",
+        "• Walther LG: 40 schoten op 1 dag",
         "Verlof: 2 van 18 schietdagen in de laatste 12 maanden (sinds 24-11-2025); nog 16 nodig. "
         "Je oudste getelde dag (10-01-2026) valt op 10-01-2027 uit de telling.",
         "Wedstrijden 2026: 0 KNSA en 0 club; nodig zijn 3 KNSA of 5 club, dus nog 3 KNSA of 5 "
@@ -398,8 +398,8 @@ def test_coach_for_one_weapon_in_a_period() -> None:
     assert out.answer.splitlines() == [
         'Without an AI server I cannot answer a free question such as "why left?". These are '
         "your numbers for CZ 75 from 6 Jan 2026 to 1 Jan 2027:",
-        "CZ 75: 2 session(s), 100 shots, from 12 Jan 2026 to 19 Jan 2026.",
-        "• 25 m: 2 session(s), 100 shots; mean 8.60 per shot (last 2); best 8.80, last 8.80; "
+        "CZ 75: 2 sessions, 100 shots, from 12 Jan 2026 to 19 Jan 2026.",
+        "• 25 m: 2 sessions, 100 shots; mean 8.60 per shot (last 2); best 8.80, last 8.80; "
         "too few scores for a trend; spread 0.20.",
         "Configure an AI server to get questions like this answered.",
     ]

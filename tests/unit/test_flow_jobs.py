@@ -133,7 +133,7 @@ async def test_retry_all_failed(admin: Desk) -> None:
     failed = [await admin.failed() for _ in range(3)]
     await admin.chat.say("/jobs")
     await admin.chat.press("Alle mislukte opnieuw")
-    assert "3 mislukte taak/taken staan weer in de wachtrij." in admin.chat.text
+    assert "3 mislukte taken staan weer in de wachtrij." in admin.chat.text
     assert "Geen mislukte taken." in admin.chat.text
     assert [(await admin.job(j.id)).status for j in failed] == [JobStatus.PENDING] * 3
     assert admin.nudges == 1

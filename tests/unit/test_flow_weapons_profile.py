@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from aimtrack.bot.ai_messages import TEXTS as AI_TEXTS
-from aimtrack.bot.conversation import Access, Conversation, catalogue
+from aimtrack.bot.actions import TEXTS as ACTION_TEXTS
+from aimtrack.bot.conversation import Conversation, catalogue
 from aimtrack.bot.flows.fields import TEXTS as FIELD_TEXTS
 from aimtrack.bot.flows.profile import TEXTS as PROFILE_TEXTS
 from aimtrack.bot.flows.profile import ProfileFlow
@@ -18,8 +18,9 @@ from aimtrack.bot.flows.session import TEXTS as SESSION_TEXTS
 from aimtrack.bot.flows.sessions import TEXTS as SESSIONS_TEXTS
 from aimtrack.bot.flows.sessions import SessionsFlow
 from aimtrack.bot.flows.weapons import TEXTS as WEAPON_TEXTS
-from aimtrack.bot.flows.weapons import WeaponsFlow, parse_date
+from aimtrack.bot.flows.weapons import WeaponsFlow
 from aimtrack.bot.io import Button, Command, Outcome, Press, Sender, Text, Upload, UploadKind
+from aimtrack.core.access import Access
 from aimtrack.core.clock import FixedClock
 from aimtrack.core.model import (
     AIAudit,
@@ -37,6 +38,7 @@ from aimtrack.core.model import (
     WeaponSpec,
     WeaponType,
 )
+from aimtrack.jobs.ai_results import TEXTS as AI_TEXTS
 from aimtrack.storage.engine import Database
 from aimtrack.storage.repos import (
     AIRepo,
@@ -66,7 +68,13 @@ class Chat:
             data_dir=data_dir,
             flows={"weapons": WeaponsFlow(), "profile": ProfileFlow(), "sessions": SessionsFlow()},
             catalogue=catalogue(
-                FIELD_TEXTS, WEAPON_TEXTS, PROFILE_TEXTS, SESSION_TEXTS, SESSIONS_TEXTS, AI_TEXTS
+                FIELD_TEXTS,
+                WEAPON_TEXTS,
+                PROFILE_TEXTS,
+                SESSION_TEXTS,
+                SESSIONS_TEXTS,
+                AI_TEXTS,
+                ACTION_TEXTS,
             ),
             access=Access(),
             text_flow="weapons",
@@ -300,16 +308,6 @@ async def test_the_purchase_date_is_checked(chat: Chat) -> None:
     await chat.press("Aankoopdatum")
     await chat.say("-")
     assert (await chat.weapon("CZ 75")).purchase_date is None
-
-
-def test_parse_date() -> None:
-    assert parse_date("21-11-2026") == date(2026, 11, 21)
-    assert parse_date("1/2/2026") == date(2026, 2, 1)
-    assert parse_date("2026-11-21") == date(2026, 11, 21)
-    assert parse_date("29-02-2025") is None
-    assert parse_date("00-01-2026") is None
-    assert parse_date("21-11-26") is None
-    assert parse_date("٢١-١١-٢٠٢٦") is None  # only ASCII digits
 
 
 async def test_retire_and_reactivate(chat: Chat) -> None:

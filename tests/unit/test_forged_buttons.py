@@ -23,8 +23,9 @@ import sqlalchemy as sa
 
 from aimtrack.bot.app import build_conversation
 from aimtrack.bot.commands import COMMANDS
-from aimtrack.bot.conversation import Access, Conversation
+from aimtrack.bot.conversation import Conversation
 from aimtrack.bot.io import Command, Input, Outcome, Press, Sender, Text
+from aimtrack.core.access import Access
 from aimtrack.core.clock import FixedClock
 from aimtrack.core.model import Language, Transport
 from aimtrack.storage.engine import Database

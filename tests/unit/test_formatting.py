@@ -102,3 +102,21 @@ def test_month_names() -> None:
     assert formatting.MONTHS[NL][2] == "mrt"
     assert formatting.MONTHS[EN][9] == "Oct"
     assert all(len(names) == 12 for names in formatting.MONTHS.values())
+
+
+def test_a_typed_day_is_read_day_first_or_iso() -> None:
+    assert formatting.parse_day("21-11-2026") == date(2026, 11, 21)
+    assert formatting.parse_day("1/2/2026") == date(2026, 2, 1)
+    assert formatting.parse_day("2026-11-21") == date(2026, 11, 21)
+    assert formatting.parse_day("29-02-2025") is None
+    assert formatting.parse_day("00-01-2026") is None
+    assert formatting.parse_day("21-11-26") is None
+    assert formatting.parse_day("٢١-١١-٢٠٢٦") is None  # only ASCII digits
+
+
+def test_drawable_text_keeps_what_the_font_has() -> None:
+    font = {ord(c) for c in "CZ 75é"}
+    assert formatting.drawable("CZ\t75é", font) == "CZ 75é"
+    assert formatting.drawable("CZ 75 🎯", font) == "CZ 75 ?"
+    assert formatting.drawable("C\u200dZ\ufe0f", font) == "CZ"  # joiner, variation selector
+    assert formatting.drawable("\x07", font) == "?"

@@ -17,7 +17,6 @@ one weapon, so the weapon buttons pick one (or, pressed again, none). Over the u
 
 from __future__ import annotations
 
-from calendar import monthrange
 from datetime import date, timedelta
 from typing import Final
 from zoneinfo import ZoneInfo
@@ -28,6 +27,7 @@ from aimtrack.bot.flows.session import SessionFlow
 from aimtrack.core import formatting, limits
 from aimtrack.core.errors import InvalidInput, NotFound
 from aimtrack.core.i18n import Catalogue
+from aimtrack.core.licence import add_months
 from aimtrack.core.model import (
     AIStatus,
     CoachMessage,
@@ -418,16 +418,10 @@ def _period(code: str, today: date) -> tuple[date | None, date | None]:
     if code == "30d":
         return today - timedelta(days=30), today
     if code == "3m":
-        return _months_back(today, 3), today
+        return add_months(today, -3), today
     if code == "12m":
-        return _months_back(today, 12), today
+        return add_months(today, -12), today
     return None, None
-
-
-def _months_back(day: date, months: int) -> date:
-    """The same day ``months`` earlier, or that month's last day (31 May → 28 or 29 Feb)."""
-    year, month = divmod(day.year * 12 + day.month - 1 - months, 12)
-    return date(year, month + 1, min(day.day, monthrange(year, month + 1)[1]))
 
 
 def _int(value: object) -> int:

@@ -6,7 +6,7 @@ Steps (``State.step``; ``data["asked"]``: when the question was shown, ISO 8601 
   type the word (``VERWIJDER``, or ``DELETE``; either, in any case); a button only says no.
 - ``confirm``: the word, typed within :data:`CONFIRM_WITHIN`, erases every row of the user in
   the turn's transaction (:meth:`~aimtrack.storage.repos.userdata.UserDataRepo.erase`) and
-  queues the removal of their files in it (:mod:`aimtrack.bot.erase_jobs`), which runs once
+  queues the removal of their files in it (:mod:`aimtrack.jobs.erase`), which runs once
   the turn has committed. Any other text, a late word, the button or /annuleer end the flow
   and nothing is deleted. No button can erase: a press, forged or not, at most shows the
   question again.
@@ -20,11 +20,11 @@ import logging
 from datetime import datetime, timedelta
 from typing import Final
 
-from aimtrack.bot.erase_jobs import request_file_removal
 from aimtrack.bot.flow import Context, State, StoredUpload, Turn, reply
-from aimtrack.bot.mydata_jobs import mydata_key
 from aimtrack.core.i18n import Catalogue
 from aimtrack.core.model import Language
+from aimtrack.jobs.erase import ERASE_ATTEMPTS, ERASE_FILES, erase_payload
+from aimtrack.jobs.mydata import mydata_key
 from aimtrack.storage.repos import JobQueue, UserDataRepo
 
 log = logging.getLogger(__name__)
@@ -123,7 +123,9 @@ class EraseFlow:
             minutes = int(CONFIRM_WITHIN.total_seconds() // 60)
             return Turn([reply(ctx.t("erase.too_late", minutes=minutes))], None)
         erased = await UserDataRepo(ctx.db, ctx.user_id).erase()
-        await request_file_removal(ctx)
+        await ctx.enqueue(
+            ERASE_FILES, erase_payload(ctx.user_id), max_attempts=ERASE_ATTEMPTS, owned=False
+        )
         log.info("user %s erased all their data", ctx.user_id)
         done = ctx.t(
             "erase.done",

@@ -9,7 +9,7 @@ weapon ids, or None for all weapons):
 - ``from`` → ``to`` (typed dates; ``back`` returns to ``period``).
 - ``weapons``: ``w:all``, ``w:<id>`` toggles one weapon, ``next``; skipped without weapons.
 - ``format``: ``f:csv`` / ``f:pdf`` queues the export job; the document arrives as a message
-  (see :mod:`aimtrack.bot.export_jobs`), so a long PDF never holds up the chat.
+  (see :mod:`aimtrack.jobs.export`), so a long PDF never holds up the chat.
 """
 
 from __future__ import annotations
@@ -18,15 +18,14 @@ import re
 from datetime import date, timedelta
 from typing import Final
 
-from aimtrack.bot.export_jobs import request_export
 from aimtrack.bot.flow import Context, State, StoredUpload, Turn, button_id, chunked, reply
-from aimtrack.bot.flows.fields import parse_date
 from aimtrack.bot.io import Button
 from aimtrack.core import formatting
 from aimtrack.core.errors import InvalidInput
 from aimtrack.core.i18n import Catalogue
 from aimtrack.core.model import Weapon
 from aimtrack.exports.service import MAX_WEAPONS, ExportFormat, ExportRequest, NamedPeriod
+from aimtrack.jobs.export import EXPORT, EXPORT_ATTEMPTS, to_payload
 
 NAME: Final = "export"
 SHOWN_WEAPONS: Final = 30  # buttons; more weapons than that: "all" still covers them
@@ -119,7 +118,7 @@ class ExportFlow:
         if state.step == "to":
             return await self._typed_to(ctx, state, text)
         if state.step == "period" and (match := _TWO_DATES.fullmatch(text)):
-            start = parse_date(match.group(1))
+            start = formatting.parse_day(match.group(1))
             problem = ctx.t("export.err.date") if start is None else _date_problem(ctx, start)
             if start is None or problem is not None:
                 return self._period(ctx, problem or "")
@@ -181,7 +180,7 @@ class ExportFlow:
         return Turn([reply(text, *rows)], State(NAME, "period"))
 
     def _typed_from(self, ctx: Context, state: State, text: str) -> Turn:
-        start = parse_date(text)
+        start = formatting.parse_day(text)
         problem = ctx.t("export.err.date") if start is None else _date_problem(ctx, start)
         if start is None or problem is not None:
             return Turn([reply(f"{problem}\n\n{ctx.t('export.ask.from')}", _back(ctx))], state)
@@ -190,7 +189,7 @@ class ExportFlow:
 
     async def _typed_to(self, ctx: Context, state: State, text: str) -> Turn:
         start = _day(state, "from")
-        end = parse_date(text)
+        end = formatting.parse_day(text)
         problem = ctx.t("export.err.date") if end is None else _date_problem(ctx, end)
         if end is not None and problem is None and end < start:
             problem = ctx.t("export.err.order", start=formatting.day(start))
@@ -261,7 +260,7 @@ class ExportFlow:
             )
         except InvalidInput:
             return self._period(ctx, ctx.t("export.err.date"))
-        await request_export(ctx, request)
+        await ctx.enqueue(EXPORT, to_payload(request), max_attempts=EXPORT_ATTEMPTS)
         state.data["w"] = sorted(kept) if kept else None
         names = await _weapons_text(ctx, state, weapons)
         return Turn(

@@ -1,6 +1,7 @@
 """Editing one field of a record (a weapon, the profile): what the flows share.
 
-A typed value of ``-`` clears an optional field; dates are typed day first; a value the spec
+A typed value of ``-`` clears an optional field; dates are typed day first
+(:func:`aimtrack.core.formatting.parse_day`); a value the spec
 refuses is explained in the user's language (the spec's own reason is English, for logs).
 """
 
@@ -16,8 +17,6 @@ from aimtrack.core.i18n import Catalogue, Translator
 
 CLEAR: Final = "-"
 
-_DMY = re.compile(r"([0-9]{1,2})[-/.]([0-9]{1,2})[-/.]([0-9]{4})")
-_YMD = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})")
 _NUMBER = re.compile(r"[0-9]+")
 
 TEXTS: Final[Catalogue] = {
@@ -33,21 +32,6 @@ TEXTS: Final[Catalogue] = {
     ),
     "field.err.invalid": ("Dat klopt niet voor {field}.", "That doesn't work for {field}."),
 }
-
-
-def parse_date(text: str) -> date | None:
-    """``dd-mm-jjjj`` (also with / or .) or ``yyyy-mm-dd``; None when it is not a real date."""
-    text = text.strip()
-    if match := _DMY.fullmatch(text):
-        day, month, year = match.groups()
-    elif match := _YMD.fullmatch(text):
-        year, month, day = match.groups()
-    else:
-        return None
-    try:
-        return date(int(year), int(month), int(day))
-    except ValueError:
-        return None
 
 
 def shown(t: Translator, value: object) -> str:

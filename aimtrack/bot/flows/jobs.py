@@ -73,8 +73,8 @@ TEXTS: Final[Catalogue] = {
         "🔁 Job #{id} is back in the queue.",
     ),
     "jobs.retried_all": (
-        "🔁 {count} mislukte taak/taken staan weer in de wachtrij.",
-        "🔁 {count} failed job(s) are back in the queue.",
+        "🔁 {count:# mislukte taak staat|# mislukte taken staan} weer in de wachtrij.",
+        "🔁 {count:# failed job is|# failed jobs are} back in the queue.",
     ),
     "jobs.not_failed": (
         "Taak #{id} is niet (meer) mislukt; er is niets veranderd.",

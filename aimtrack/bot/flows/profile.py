@@ -21,8 +21,8 @@ from typing import Final
 from zoneinfo import available_timezones
 
 from aimtrack.bot.flow import Context, State, StoredUpload, Turn, chunked, reply
-from aimtrack.bot.flows.fields import CLEAR, parse_date, problem, shown
-from aimtrack.core import reminders
+from aimtrack.bot.flows.fields import CLEAR, problem, shown
+from aimtrack.core import formatting, reminders
 from aimtrack.core.errors import InvalidInput
 from aimtrack.core.i18n import Catalogue, Translator
 from aimtrack.core.licence import REQUIRED_CLUB, REQUIRED_DAYS, REQUIRED_KNSA
@@ -185,7 +185,7 @@ class ProfileFlow:
             return await self._overview(ctx, t)
         value: object = None if text.strip() == CLEAR else text  # the spec refuses "no name"
         if code == "expiry" and value is not None:
-            value = parse_date(text)
+            value = formatting.parse_day(text)
             if value is None:
                 return await self._show(ctx, state, t("profile.err.date"))
         if code == "tz" and value is not None:

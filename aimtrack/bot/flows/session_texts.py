@@ -10,8 +10,8 @@ TEXTS: Final[Catalogue] = {
     "session.header": ("Sessie {date} · {club}", "Session {date} · {club}"),
     "session.no_club": ("geen vereniging", "no club"),
     "session.entry_line": (
-        "{weapon} — {distance} m, {shots} schoten",
-        "{weapon} — {distance} m, {shots} shots",
+        "{weapon} — {distance} m, {shots:# schot|# schoten}",
+        "{weapon} — {distance} m, {shots:# shot|# shots}",
     ),
     "session.ask_weapon": ("Welk wapen?", "Which weapon?"),
     "session.ask_first_weapon": (
@@ -119,16 +119,16 @@ TEXTS: Final[Catalogue] = {
         "Notes are {limit} characters at most; nothing was changed.",
     ),
     "session.notes_line": ("📝 {notes}", "📝 {notes}"),
-    "session.photos": ("📷 {count} foto('s)", "📷 {count} photo(s)"),
+    "session.photos": ("📷 {count:# foto|# foto's}", "📷 {count:# photo|# photos}"),
     "session.ask_remove": ("Welke regel weghalen?", "Which line should go?"),
     "session.no_entries": (
         "Voeg eerst minstens één wapen toe.",
         "Add at least one weapon first.",
     ),
     "session.saved": (
-        "✓ Opgeslagen: {date} · {club}\n{entries}\n📷 {photos} foto('s)\n\n"
+        "✓ Opgeslagen: {date} · {club}\n{entries}\n📷 {photos:# foto|# foto's}\n\n"
         "Je reflectie op deze sessie komt zo als apart bericht.",
-        "✓ Saved: {date} · {club}\n{entries}\n📷 {photos} photo(s)\n\n"
+        "✓ Saved: {date} · {club}\n{entries}\n📷 {photos:# photo|# photos}\n\n"
         "Your reflection on this session will arrive shortly as a separate message.",
     ),
     "session.record": (
@@ -138,8 +138,8 @@ TEXTS: Final[Catalogue] = {
         "{shots}); your best was {before}.",
     ),
     "session.streak": (
-        "🔥 {weeks} weken op rij geschoten. Zo houd je je verlof makkelijk op peil.",
-        "🔥 {weeks} weeks in a row. That keeps your licence days easily on track.",
+        "🔥 {weeks:# week|# weken} op rij geschoten. Zo houd je je verlof makkelijk op peil.",
+        "🔥 {weeks:# week|# weeks} in a row. That keeps your licence days easily on track.",
     ),
     "session.cancelled_draft": (
         "Geannuleerd. Het concept blijft bewaard; /sessie gaat verder.",
@@ -158,8 +158,10 @@ TEXTS: Final[Catalogue] = {
         "Fine. The draft is waiting; /session continues it.",
     ),
     "session.resume": (
-        "Je hebt een concept van {date} met {photos} foto('s). Aanvullen of een nieuwe sessie?",
-        "You have a draft of {date} with {photos} photo(s). Complete it or start a new session?",
+        "Je hebt een concept van {date} met {photos:# foto|# foto's}. Aanvullen of een nieuwe "
+        "sessie?",
+        "You have a draft of {date} with {photos:# photo|# photos}. Complete it or start a new "
+        "session?",
     ),
     "session.resume_yes": ("Concept aanvullen", "Complete the draft"),
     "session.resume_new": ("Nieuwe sessie", "New session"),

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Final
 
-from aimtrack.bot.ai_messages import reflection_reply
 from aimtrack.bot.flow import Context, State, StoredUpload, Turn, reply
 from aimtrack.bot.flows import draft
 from aimtrack.bot.flows.session import SessionFlow
@@ -25,6 +24,7 @@ from aimtrack.core.model import (
     ShootingSession,
     Weapon,
 )
+from aimtrack.jobs.ai_results import reflection_reply
 from aimtrack.storage.repos import AIRepo
 
 PAGE: Final = 5
@@ -53,9 +53,11 @@ TEXTS: Final[Catalogue] = {
     "sessions.reflection": ("🎯 Reflectie tonen", "🎯 Show reflection"),
     "sessions.back": ("◀ Terug", "◀ Back"),
     "sessions.confirm_delete": (
-        "Sessie van {date} met {entries} wapenregel(s) en {photos} foto('s) echt verwijderen? "
+        "Sessie van {date} met {entries:# wapenregel|# wapenregels} en {photos:# foto|# foto's} "
+        "echt verwijderen? "
         "Dit kan niet ongedaan worden gemaakt.",
-        "Really delete the session of {date} with {entries} line(s) and {photos} photo(s)? "
+        "Really delete the session of {date} with {entries:# line|# lines} and "
+        "{photos:# photo|# photos}? "
         "This cannot be undone.",
     ),
     "sessions.yes_delete": ("Ja, verwijderen", "Yes, delete"),

@@ -3,7 +3,7 @@
 The text (made in the turn: it is arithmetic over the user's own sessions) covers a period —
 totals, the week streak, licence progress (18 days in the rolling 12 months, the year's
 matches against 3 KNSA or 5 club) and one weapon at one distance in figures. The charts are
-drawn by a background job (:mod:`aimtrack.bot.stats_jobs`) and arrive as photos just after:
+drawn by a background job (:mod:`aimtrack.jobs.charts`) and arrive as photos just after:
 score per session with a moving average, rounds per month, and licence progress.
 
 One step, ``view``; ``data`` holds the selection: ``p`` (a :class:`StatsPeriod`), ``w`` (a
@@ -22,11 +22,11 @@ from typing import Final
 
 from aimtrack.bot.flow import Context, State, StoredUpload, Turn, button_id, chunked, reply
 from aimtrack.bot.io import Button
-from aimtrack.bot.stats_jobs import Chart, ChartRequest, request_charts
 from aimtrack.core import fallback_texts, formatting, insight, stats
 from aimtrack.core.i18n import Catalogue, Translator
 from aimtrack.core.licence import add_months, licence_progress, licence_window
 from aimtrack.core.model import ShootingSession, Weapon
+from aimtrack.jobs.charts import CHARTS, CHARTS_ATTEMPTS, Chart, ChartRequest
 
 NAME: Final = "stats"
 SHOWN_WEAPONS: Final = 12
@@ -45,14 +45,17 @@ TEXTS: Final[Catalogue] = {
     "stats.period.year": ("{year}", "{year}"),
     "stats.period.all": ("alles", "all time"),
     "stats.totals": (
-        "{sessions} sessie(s) op {days} dag(en) · {rounds} schoten",
-        "{sessions} session(s) on {days} day(s) · {rounds} rounds",
+        "{sessions:# sessie|# sessies} op {days:# dag|# dagen} · {rounds:# schot|# schoten}",
+        "{sessions:# session|# sessions} on {days:# day|# days} · {rounds:# round|# rounds}",
     ),
     "stats.none": (
         "Nog geen sessies in deze periode. Log er een met /sessie of typ hem in één regel.",
         "No sessions in this period yet. Log one with /session or type it on one line.",
     ),
-    "stats.streak": ("🔥 {weeks} weken op rij geschoten", "🔥 {weeks} weeks in a row"),
+    "stats.streak": (
+        "🔥 {weeks:# week|# weken} op rij geschoten",
+        "🔥 {weeks:# week|# weeks} in a row",
+    ),
     "stats.licence.met": (
         "✅ Verlof: {days} van de {required} schietdagen in de afgelopen 12 maanden.",
         "✅ Licence: {days} of the {required} shooting days in the last 12 months.",
@@ -79,14 +82,18 @@ TEXTS: Final[Catalogue] = {
         "(3 KNSA or 5 club matches a year).",
     ),
     "stats.weapon": (
-        "• {weapon}: {sessions} sessie(s), {rounds} schoten",
-        "• {weapon}: {sessions} session(s), {rounds} rounds",
+        "• {weapon}: {sessions:# sessie|# sessies}, {rounds:# schot|# schoten}",
+        "• {weapon}: {sessions:# session|# sessions}, {rounds:# round|# rounds}",
     ),
-    "stats.more_weapons": ("• … en nog {count} wapen(s)", "• … and {count} more weapon(s)"),
+    "stats.more_weapons": (
+        "• … en nog {count:# wapen|# wapens}",
+        "• … and {count:# more weapon|# more weapons}",
+    ),
     "stats.focus": (
-        "🎯 {weapon} · {distance} m: {count} resultaat/resultaten; gemiddeld {mean} per schot "
+        "🎯 {weapon} · {distance} m: {count:# resultaat|# resultaten}; gemiddeld {mean} per schot "
         "(laatste {recent}), beste {best}, laatste {last}; {trend}.",
-        "🎯 {weapon} · {distance} m: {count} result(s); mean {mean} per shot (last {recent}), "
+        "🎯 {weapon} · {distance} m: {count:# result|# results}; mean {mean} per shot (last "
+        "{recent}), "
         "best {best}, last {last}; {trend}.",
     ),
     "stats.focus.unscored": (
@@ -211,16 +218,14 @@ class StatsFlow:
             charts = ()
         wanted = [c for c in charts if c is not Chart.SCORE or _scored(chosen, shown)]
         if wanted and history:
-            await request_charts(
-                ctx,
-                ChartRequest(
-                    charts=tuple(wanted),
-                    since=since,
-                    weapon_id=None if chosen.weapon is None else chosen.weapon.id,
-                    distance_m=chosen.distance_m,
-                    period_label=_period_label(ctx.t, period, today),
-                ),
+            request = ChartRequest(
+                charts=tuple(wanted),
+                since=since,
+                weapon_id=None if chosen.weapon is None else chosen.weapon.id,
+                distance_m=chosen.distance_m,
+                period_label=_period_label(ctx.t, period, today),
             )
+            await ctx.enqueue(CHARTS, request.to_payload(), max_attempts=CHARTS_ATTEMPTS)
             key = "stats.charts" if len(wanted) > 1 else "stats.chart"
             text = f"{text}\n\n{ctx.t(key)}"
         buttons = _buttons(ctx, chosen, today, _used_weapons(shown, weapons))

@@ -24,7 +24,7 @@ from typing import Final
 
 from aimtrack.bot.ai_requests import request_insight
 from aimtrack.bot.flow import Context, State, StoredUpload, Turn, chunked, reply
-from aimtrack.bot.flows.fields import CLEAR, parse_date, problem, shown
+from aimtrack.bot.flows.fields import CLEAR, problem, shown
 from aimtrack.bot.io import Button
 from aimtrack.core import formatting
 from aimtrack.core.errors import InvalidInput, NotFound, WeaponInUse
@@ -66,8 +66,8 @@ TEXTS: Final[Catalogue] = {
     ),
     "weapons.retired_mark": ("{name} (uit gebruik)", "{name} (retired)"),
     "weapons.usage": (
-        "{entries}× gebruikt, {shots} schoten, laatst {last}",
-        "used {entries}×, {shots} shots, last {last}",
+        "{entries}× gebruikt, {shots:# schot|# schoten}, laatst {last}",
+        "used {entries}×, {shots:# shot|# shots}, last {last}",
     ),
     "weapons.unused": ("nog niet gebruikt", "not used yet"),
     "weapons.btn.add": ("➕ Wapen toevoegen", "➕ Add a weapon"),
@@ -329,7 +329,7 @@ class WeaponsFlow:
         weapon = await ctx.weapons.get(wid)
         value: object = None if text.strip() == CLEAR else text
         if code == "bought" and value is not None:
-            value = parse_date(text)
+            value = formatting.parse_day(text)
             if value is None or value > ctx.today():
                 why = "weapons.err.date" if value is None else "weapons.err.future"
                 return await self._show(ctx, state, ctx.t(why))

@@ -14,10 +14,10 @@ import shutil
 from pathlib import Path
 from typing import TextIO
 
-from aimtrack.bot.conversation import Conversation
 from aimtrack.bot.io import (
     Button,
     Command,
+    Core,
     Input,
     Outcome,
     OutFile,
@@ -38,7 +38,7 @@ PHOTO = frozenset({"/photo", "/foto", "/file", "/bestand"})
 class Console:
     def __init__(
         self,
-        conversation: Conversation,
+        conversation: Core,
         *,
         user: str,
         out: TextIO,

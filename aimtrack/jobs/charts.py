@@ -14,19 +14,13 @@ import asyncio
 import functools
 import gc
 import logging
-import tempfile
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
-from pathlib import Path
 from typing import Any, Final
 
-from aimtrack.ai.worker import Lease
-from aimtrack.bot.ai_jobs import AIJobs, Records
-from aimtrack.bot.ai_requests import address
-from aimtrack.bot.flow import Context
 from aimtrack.bot.io import OutFile, Reply
 from aimtrack.bot.push import Activity
 from aimtrack.core import insight
@@ -34,6 +28,9 @@ from aimtrack.core.errors import InvalidInput
 from aimtrack.core.i18n import Catalogue, Translator
 from aimtrack.core.licence import licence_progress
 from aimtrack.core.model import Job, JobStatus, Language
+from aimtrack.jobs.records import Records
+from aimtrack.jobs.services import JobServices
+from aimtrack.jobs.worker import JobHandler, Lease
 from aimtrack.storage.repos import JobQueue, ProfileRepo, SessionRepo, WeaponRepo
 
 log = logging.getLogger(__name__)
@@ -101,18 +98,6 @@ class ChartRequest:
             )
         except (KeyError, TypeError, ValueError) as error:
             raise InvalidInput("payload", f"is not a chart request ({error})") from None
-
-
-async def request_charts(ctx: Context, request: ChartRequest) -> None:
-    """Queue the charts in the turn's transaction; they arrive as photos."""
-    await JobQueue(ctx.db).enqueue(
-        CHARTS,
-        user_id=ctx.user_id,
-        payload={**request.to_payload(), **address(ctx).to_json()},
-        now=ctx.clock.now(),
-        max_attempts=CHARTS_ATTEMPTS,
-    )
-    ctx.jobs_queued = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,10 +206,8 @@ def _drawing_thread() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=1, thread_name_prefix="aimtrack-charts")
 
 
-class ChartsJob:
-    """Shares the AI jobs' database, clock, texts and way out (:class:`AIJobs`)."""
-
-    def __init__(self, jobs: AIJobs) -> None:
+class ChartsJob(JobHandler):
+    def __init__(self, jobs: JobServices) -> None:
         self.jobs = jobs
 
     async def run(self, job: Job, lease: Lease) -> None:
@@ -244,12 +227,10 @@ class ChartsJob:
         async with self.jobs.messengers.showing(target, Activity.UPLOADING_PHOTO):
             loop = asyncio.get_running_loop()
             images = await loop.run_in_executor(_drawing_thread(), render, planned, language)
-        folder = self.jobs.data_dir / "tmp"  # private, like the data folder; emptied at once
-        await asyncio.to_thread(folder.mkdir, mode=0o700, parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(dir=folder) as scratch:
+        async with self.jobs.scratch() as scratch:
             files = []
             for drawing, image in zip(planned, images, strict=True):
-                path = Path(scratch) / f"aimtrack-{drawing.chart.value}.png"
+                path = scratch / f"aimtrack-{drawing.chart.value}.png"
                 await asyncio.to_thread(path.write_bytes, image)
                 files.append(OutFile(path, is_photo=True, caption=drawing.caption, transient=True))
             await self.jobs.send(job, lease, Reply("", files=tuple(files)))

@@ -12,10 +12,10 @@ The rules are pure (:mod:`aimtrack.core.reminders`); here they meet the database
 - :class:`ReminderJob` re-reads the profile and the log when it runs: it sends nothing when
   reminders were switched off meanwhile or the reminder no longer applies (the draft was
   finished), waits for the daytime window when it runs late (after a night the bot was down),
-  and delivers through :func:`~aimtrack.bot.push.deliver`, so a re-run after a crash skips a
-  message already recorded as sent.
+  and delivers through :meth:`~aimtrack.jobs.services.JobServices.send`, so a re-run after a
+  crash skips a message already recorded as sent.
 - Every reminder carries one button, ``!n:off``, that switches reminders off
-  (:func:`stop_reminders`).
+  (``aimtrack.bot.actions.stop_reminders``).
 """
 
 from __future__ import annotations
@@ -28,14 +28,11 @@ from typing import Final
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from aimtrack.ai.worker import Lease, NotYet
-from aimtrack.bot.ai_jobs import AIJobs
-from aimtrack.bot.conversation import Access
-from aimtrack.bot.flow import Context, State, Turn, reply
 from aimtrack.bot.io import Button, Reply
 from aimtrack.bot.push import Address, Messengers, NoRoute
 from aimtrack.core import formatting
 from aimtrack.core import reminders as rules
+from aimtrack.core.access import Access
 from aimtrack.core.clock import Clock
 from aimtrack.core.i18n import Catalogue, Translator
 from aimtrack.core.model import (
@@ -46,6 +43,8 @@ from aimtrack.core.model import (
     SessionStatus,
     ShootingSession,
 )
+from aimtrack.jobs.services import JobServices
+from aimtrack.jobs.worker import JobHandler, Lease, NotYet
 from aimtrack.storage.engine import Database
 from aimtrack.storage.repos import (
     JobQueue,
@@ -60,8 +59,9 @@ log = logging.getLogger(__name__)
 
 REMINDER: Final = "reminder"
 REMINDER_ATTEMPTS: Final = 3
-STOP: Final = "n"  # the action name: "!n:off"
-STOP_DATA: Final = f"!{STOP}:off"
+STOP: Final = "n"  # the action of the button under every reminder: "!n:off" (bot/actions.py)
+STOP_ARG: Final = "off"
+STOP_DATA: Final = f"!{STOP}:{STOP_ARG}"
 
 TEXTS: Final[Catalogue] = {
     "reminders.title": ("🔔 Herinnering", "🔔 Reminder"),
@@ -90,10 +90,6 @@ TEXTS: Final[Catalogue] = {
         "with /session.",
     ),
     "reminders.btn.stop": ("🔕 Herinneringen uit", "🔕 Stop reminders"),
-    "reminders.stopped": (
-        "Herinneringen staan uit; zet ze weer aan in /profiel.",
-        "Reminders are off; switch them back on in /profile.",
-    ),
 }
 
 
@@ -140,15 +136,6 @@ def _licence_text(t: Translator, facts: rules.LicenceFacts) -> str:
 
 def _day(day: date, t: Translator) -> str:
     return formatting.weekday(day, t.language)
-
-
-async def stop_reminders(ctx: Context, state: State | None, arg: str) -> Turn:
-    """The button under every reminder; the flow the user is in stays as it was, its buttons
-    on screen too (the conversation keeps their sequence number)."""
-    if arg != "off":
-        return Turn([], state, notice=ctx.t("expired"))
-    await ctx.profiles.set_reminders(on=False)
-    return Turn([reply(ctx.t("reminders.stopped"))], state)
 
 
 # --- what the rules read --------------------------------------------------------------------
@@ -279,11 +266,10 @@ async def _enqueue(
 # --- the job --------------------------------------------------------------------------------
 
 
-class ReminderJob:
-    """Sends one queued reminder (see the module's docstring); shares the AI jobs' database,
-    clock, texts and way out."""
+class ReminderJob(JobHandler):
+    """Sends one queued reminder (see the module's docstring)."""
 
-    def __init__(self, jobs: AIJobs, *, access: Access) -> None:
+    def __init__(self, jobs: JobServices, *, access: Access) -> None:
         self.jobs = jobs
         self.access = access
 

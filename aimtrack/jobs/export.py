@@ -12,16 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import tempfile
 from collections.abc import Mapping
 from datetime import date
-from pathlib import Path
 from typing import Any, Final
 
-from aimtrack.ai.worker import Lease
-from aimtrack.bot.ai_jobs import AIJobs
-from aimtrack.bot.ai_requests import address
-from aimtrack.bot.flow import Context
 from aimtrack.bot.io import OutFile, Reply
 from aimtrack.bot.push import Activity
 from aimtrack.core import formatting
@@ -29,7 +23,8 @@ from aimtrack.core.errors import InvalidInput, NotFound
 from aimtrack.core.i18n import Catalogue
 from aimtrack.core.model import Job
 from aimtrack.exports.service import ExportFormat, ExportRequest, export_register
-from aimtrack.storage.repos import JobQueue
+from aimtrack.jobs.services import JobServices
+from aimtrack.jobs.worker import JobHandler, Lease
 
 log = logging.getLogger(__name__)
 
@@ -51,18 +46,6 @@ TEXTS: Final[Catalogue] = {
         "I could not make your register. Please try again later with /export.",
     ),
 }
-
-
-async def request_export(ctx: Context, request: ExportRequest) -> None:
-    """Queue an export in the turn's transaction; the document arrives as a message."""
-    await JobQueue(ctx.db).enqueue(
-        EXPORT,
-        user_id=ctx.user_id,
-        payload={**to_payload(request), **address(ctx).to_json()},
-        now=ctx.clock.now(),
-        max_attempts=EXPORT_ATTEMPTS,
-    )
-    ctx.jobs_queued = True
 
 
 def to_payload(request: ExportRequest) -> dict[str, Any]:
@@ -88,11 +71,8 @@ def from_payload(payload: Mapping[str, Any]) -> ExportRequest:
         raise InvalidInput("payload", f"is not an export request ({error})") from None
 
 
-class ExportJob:
-    """Shares the AI jobs' database, clock, texts and way out (:class:`AIJobs`); it has no
-    use for the coach."""
-
-    def __init__(self, jobs: AIJobs) -> None:
+class ExportJob(JobHandler):
+    def __init__(self, jobs: JobServices) -> None:
         self.jobs = jobs
 
     async def run(self, job: Job, lease: Lease) -> None:
@@ -109,10 +89,8 @@ class ExportJob:
         except NotFound:  # a chosen weapon was deleted after the request
             await self.jobs.send(job, lease, Reply(t("export.gone")))
             return
-        folder = self.jobs.data_dir / "tmp"  # private, like the data folder; emptied at once
-        await asyncio.to_thread(folder.mkdir, mode=0o700, parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(dir=folder) as scratch:
-            path = Path(scratch) / made.name
+        async with self.jobs.scratch() as scratch:
+            path = scratch / made.name
             await asyncio.to_thread(path.write_bytes, made.content)
             period = formatting.period(request.period_from, request.period_to)
             caption = t("export.ready", period=period, rows=made.rows, days=made.days)

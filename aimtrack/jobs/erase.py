@@ -17,31 +17,17 @@ from datetime import datetime
 from pathlib import Path
 from typing import Final
 
-from aimtrack.ai.worker import Lease
-from aimtrack.bot.ai_jobs import AIJobs
-from aimtrack.bot.flow import Context
 from aimtrack.core.errors import InvalidInput
 from aimtrack.core.model import Job, is_row_id
-from aimtrack.storage.repos import JobQueue, UserDataRepo
+from aimtrack.jobs.services import JobServices
+from aimtrack.jobs.worker import JobHandler, Lease
+from aimtrack.storage.repos import UserDataRepo
 from aimtrack.storage.repos.attachments import user_folder
 
 log = logging.getLogger(__name__)
 
 ERASE_FILES: Final = "erase_files"
 ERASE_ATTEMPTS: Final = 5
-
-
-async def request_file_removal(ctx: Context) -> None:
-    """Queue the removal of the user's files in the turn's transaction (after their rows were
-    erased in it: the job has no user, since its user no longer exists)."""
-    await JobQueue(ctx.db).enqueue(
-        ERASE_FILES,
-        user_id=None,
-        payload={"user_id": ctx.user_id},
-        now=ctx.clock.now(),
-        max_attempts=ERASE_ATTEMPTS,
-    )
-    ctx.jobs_queued = True
 
 
 def remove_user_files(
@@ -82,8 +68,14 @@ def remove_user_files(
     return removed
 
 
-class EraseFilesJob:
-    def __init__(self, jobs: AIJobs) -> None:
+def erase_payload(user_id: int) -> dict[str, int]:
+    """What the job carries: only the erased id (the job belongs to no user: its user is
+    gone)."""
+    return {"user_id": user_id}
+
+
+class EraseFilesJob(JobHandler):
+    def __init__(self, jobs: JobServices) -> None:
         self.jobs = jobs
 
     async def run(self, job: Job, lease: Lease) -> None:

@@ -1,9 +1,15 @@
-"""How AI results read in the chat: reflections, weapon trends and coach answers.
+"""What the AI jobs make and how it reads in the chat.
+
+Three job kinds ask a model (or, without one, the statistics): a session's reflection, a
+weapon's trends and a coach's answer. Each job carries a key per AI row or coach answer
+(:func:`request_key`): asking again while a job for that row runs queues a new job and moves
+the key to it, so the job holding the key is the latest request, and only that one saves and
+sends its result.
 
 Every AI message says where it came from — the model and server, or "computed without AI" for
 the statistics fallback (with the reason when the AI failed) — and ends with the safety
-reminder. The buttons under a pushed message are flow-independent actions (``!name:arg``), so
-they still work days later.
+reminder. The buttons under a pushed message are flow-independent actions (``!name:arg``, see
+``aimtrack.bot.actions``), so they still work days later.
 """
 
 from __future__ import annotations
@@ -11,8 +17,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Final
 
-from aimtrack.bot.ai_requests import request_insight, request_reflection
-from aimtrack.bot.flow import Context, State, Turn, button_id, reply
+from aimtrack.ai.client import AIError
+from aimtrack.ai.coach import ShooterCoach
 from aimtrack.bot.io import Button, Reply
 from aimtrack.core import formatting
 from aimtrack.core.i18n import Catalogue, Translator
@@ -21,14 +27,22 @@ from aimtrack.core.model import (
     AIStatus,
     CoachMessage,
     Reflection,
-    SessionStatus,
     ShootingSession,
     Weapon,
     WeaponInsight,
 )
+from aimtrack.jobs.services import JobServices
+from aimtrack.jobs.worker import Failure, JobHandler
 
+REFLECTION: Final = "reflection"
+INSIGHT: Final = "weapon_insight"
+ANSWER: Final = "coach_answer"
+KINDS: Final = (REFLECTION, INSIGHT, ANSWER)  # what the AI quota counts
 STATISTICS: Final = "statistics"  # the provider recorded for the fallback when no AI is set up
 MAX_REASON: Final = 160
+REGENERATE_REFLECTION: Final = "r"  # the actions of the buttons under a pushed AI message
+REGENERATE_INSIGHT: Final = "t"
+ASK_COACH: Final = "c"
 
 TEXTS: Final[Catalogue] = {
     "ai.safety": (
@@ -63,18 +77,6 @@ TEXTS: Final[Catalogue] = {
     ),
     "ai.regenerate": ("🔄 Opnieuw", "🔄 Again"),
     "ai.ask_coach": ("💬 Vraag de coach", "💬 Ask the coach"),
-    "ai.regenerating": (
-        "Ik maak een nieuwe reflectie; je krijgt hem zo als bericht.",
-        "I'm making a new reflection; it will arrive as a message shortly.",
-    ),
-    "ai.insight_queued": (
-        "Ik zet de trends van je {weapon} op een rij; je krijgt ze zo als bericht.",
-        "I'm putting the trends of your {weapon} together; they will arrive as a message shortly.",
-    ),
-    "ai.draft_session": (
-        "Deze sessie is nog een concept; sla hem eerst op met /sessie.",
-        "This session is still a draft; save it first with /session.",
-    ),
 }
 
 
@@ -107,8 +109,8 @@ def reflection_reply(
         t("ai.safety"),
     ]
     buttons = (
-        Button(t("ai.regenerate"), f"!r:{session.id}"),
-        Button(t("ai.ask_coach"), f"!c:{session.id}"),
+        Button(t("ai.regenerate"), f"!{REGENERATE_REFLECTION}:{session.id}"),
+        Button(t("ai.ask_coach"), f"!{ASK_COACH}:{session.id}"),
     )
     return Reply(_join(parts), (buttons,))
 
@@ -122,7 +124,8 @@ def insight_reply(t: Translator, weapon: Weapon, insight: WeaponInsight) -> Repl
         source_line(t, insight.audit),
         t("ai.safety"),
     ]
-    return Reply(_join(parts), ((Button(t("ai.regenerate"), f"!t:{weapon.id}"),),))
+    again = Button(t("ai.regenerate"), f"!{REGENERATE_INSIGHT}:{weapon.id}")
+    return Reply(_join(parts), ((again,),))
 
 
 def answer_reply(t: Translator, message: CoachMessage) -> Reply:
@@ -142,25 +145,52 @@ def answer_reply(t: Translator, message: CoachMessage) -> Reply:
     return Reply(_join(parts))
 
 
-async def regenerate_reflection(ctx: Context, state: State | None, arg: str) -> Turn:
-    """The "again" button under a reflection."""
-    session = await ctx.sessions.get(button_id(arg))  # NotFound for another user's session
-    if session.status is not SessionStatus.SAVED:
-        return Turn([reply(ctx.t("ai.draft_session"))], state)
-    await request_reflection(ctx, session.id)
-    return Turn([reply(ctx.t("ai.regenerating"))], state)
-
-
-async def regenerate_insight(ctx: Context, state: State | None, arg: str) -> Turn:
-    """The "again" button under a weapon's trends."""
-    weapon = await ctx.weapons.get(button_id(arg))
-    await request_insight(ctx, weapon.id)
-    return Turn([reply(ctx.t("ai.insight_queued", weapon=weapon.name))], state)
-
-
 def _section(title: str, text: str | None) -> str:
     return f"{title}: {text}" if text else ""
 
 
 def _join(parts: list[str]) -> str:
     return "\n\n".join(part for part in parts if part)
+
+
+def request_key(user_id: int, kind: str, ident: int) -> str:
+    """The idempotency key of a job: per user, kind and session, weapon or coach message."""
+    return f"{user_id}:{kind}:{ident}"
+
+
+class AIJob(JobHandler):
+    """What the three AI job kinds share: the services, the coach (None: no AI is configured,
+    the statistics answer), the records of what they made, and how a model's error counts."""
+
+    def __init__(self, jobs: JobServices, coach: ShooterCoach | None) -> None:
+        self.jobs = jobs
+        self.coach = coach
+
+    def classify(self, error: Exception) -> Failure:
+        if isinstance(error, AIError):  # the model or its server: expected now and then
+            return Failure(
+                str(error), retryable=error.retryable, retry_after=error.retry_after, expected=True
+            )
+        return super().classify(error)
+
+    def audit(self) -> AIAudit:
+        """The record of a result just made: by the model, or by the statistics."""
+        now = self.jobs.clock.now()
+        if self.coach is None:
+            return AIAudit(status=AIStatus.SUCCEEDED, provider=STATISTICS, generated_at=now)
+        return AIAudit(
+            status=AIStatus.SUCCEEDED,
+            provider=self.coach.provider,
+            model=self.coach.model_name,
+            generated_at=now,
+        )
+
+    def failed_audit(self, error: str) -> AIAudit:
+        """The record of a request that failed for good (its text is the statistics')."""
+        return AIAudit(
+            status=AIStatus.FAILED,
+            provider=self.coach.provider if self.coach else STATISTICS,
+            model=self.coach.model_name if self.coach else None,
+            error=error,
+            generated_at=self.jobs.clock.now(),
+        )

@@ -21,7 +21,6 @@ import asyncio
 import json
 import logging
 import math
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,10 +28,6 @@ from pathlib import Path
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
-from aimtrack.ai.worker import Lease
-from aimtrack.bot.ai_jobs import AIJobs
-from aimtrack.bot.ai_requests import address
-from aimtrack.bot.flow import Context
 from aimtrack.bot.io import OutFile, Reply
 from aimtrack.bot.push import Activity
 from aimtrack.core import formatting
@@ -40,7 +35,9 @@ from aimtrack.core.errors import NotFound
 from aimtrack.core.i18n import Catalogue, Translator
 from aimtrack.core.model import Job
 from aimtrack.exports.archive import Member, write_zip
-from aimtrack.storage.repos import JobQueue, ProfileRepo, UserDataRepo
+from aimtrack.jobs.services import JobServices
+from aimtrack.jobs.worker import JobHandler, Lease
+from aimtrack.storage.repos import ProfileRepo, UserDataRepo
 from aimtrack.storage.repos.attachments import user_folder
 from aimtrack.storage.repos.userdata import UserData
 
@@ -62,13 +59,6 @@ _EXTENSIONS: Final = {
 }
 
 TEXTS: Final[Catalogue] = {
-    "cmd.mydata": ("al je gegevens als zip-bestand", "all your data as a zip file"),
-    "mydata.queued": (
-        "⏳ Ik verzamel alles wat ik van je bewaar, met je foto's en pdf's; het komt zo als "
-        "zip-bestand.",
-        "⏳ I am gathering everything I keep of you, with your photos and PDFs; it will arrive "
-        "as a zip file shortly.",
-    ),
     "mydata.file": ("aimtrack-mijndata-{date}.zip", "aimtrack-mydata-{date}.zip"),
     "mydata.ready": (
         "📦 Al je gegevens uit AimTrack op {date} (sessies: {sessions}, wapens: {weapons}, "
@@ -99,9 +89,10 @@ TEXTS: Final[Catalogue] = {
         "(aimtrack backup), your photos and PDFs in the folder attachments/{user_id}.",
     ),
     "mydata.missing": (
-        "Niet op de schijf gevonden, dus niet in het zip-bestand: {missing} bestand(en); "
+        "Niet op de schijf gevonden, dus niet in het zip-bestand: {missing:# bestand|# bestanden}; "
         "data.json noemt ze.",
-        "Not found on disk, so not in the zip file: {missing} file(s); data.json names them.",
+        "Not found on disk, so not in the zip file: {missing:# file|# files}; data.json names "
+        "them.",
     ),
     "mydata.failed": (
         "Het lukte niet om je gegevens te verzamelen. Probeer het later opnieuw met /mijndata.",
@@ -127,20 +118,6 @@ TEXTS: Final[Catalogue] = {
         "is included.\n",
     ),
 }
-
-
-async def request_mydata(ctx: Context) -> None:
-    """Queue the archive in the turn's transaction; asked again while it waits, the waiting
-    job stays the only one."""
-    await JobQueue(ctx.db).enqueue(
-        MYDATA,
-        user_id=ctx.user_id,
-        payload=address(ctx).to_json(),
-        now=ctx.clock.now(),
-        max_attempts=MYDATA_ATTEMPTS,
-        idempotency_key=mydata_key(ctx.user_id),
-    )
-    ctx.jobs_queued = True
 
 
 def mydata_key(user_id: int) -> str:
@@ -232,10 +209,8 @@ def _members(readme: str, document: dict[str, Any], files: list[StoredFile]) -> 
         yield Member(stored.name, source=stored.source)
 
 
-class MyDataJob:
-    """Shares the AI jobs' database, clock, texts and way out (:class:`AIJobs`)."""
-
-    def __init__(self, jobs: AIJobs, *, limit: int = UPLOAD_LIMIT) -> None:
+class MyDataJob(JobHandler):
+    def __init__(self, jobs: JobServices, *, limit: int = UPLOAD_LIMIT) -> None:
         self.jobs = jobs
         self.limit = limit
 
@@ -253,21 +228,19 @@ class MyDataJob:
         now = self.jobs.clock.now()
         day = now.astimezone(ZoneInfo(profile.timezone)).date()
         name = t("mydata.file", date=day.isoformat())
-        folder = self.jobs.data_dir / "tmp"  # private, like the data folder; emptied at once
-        await asyncio.to_thread(folder.mkdir, mode=0o700, parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(dir=folder) as scratch:
-            async with self.jobs.messengers.showing(target, Activity.UPLOADING_DOCUMENT):
-                packed = await asyncio.to_thread(
-                    pack,
-                    Path(scratch) / name,
-                    data,
-                    data_dir=self.jobs.data_dir,
-                    readme=t("mydata.readme", made_at=now.isoformat(timespec="seconds")),
-                    made_at=now,
-                    limit=self.limit,
-                )
-                reply = self._reply(t, data, packed, name, formatting.day(day))
-                await self.jobs.send(job, lease, reply)
+        showing = self.jobs.messengers.showing(target, Activity.UPLOADING_DOCUMENT)
+        async with self.jobs.scratch() as scratch, showing:
+            packed = await asyncio.to_thread(
+                pack,
+                scratch / name,
+                data,
+                data_dir=self.jobs.data_dir,
+                readme=t("mydata.readme", made_at=now.isoformat(timespec="seconds")),
+                made_at=now,
+                limit=self.limit,
+            )
+            reply = self._reply(t, data, packed, name, formatting.day(day))
+            await self.jobs.send(job, lease, reply)
 
     def _reply(self, t: Translator, data: UserData, packed: Packed, name: str, day: str) -> Reply:
         limit = self.limit // 1_000_000

@@ -9,6 +9,9 @@ A failed attempt is retried with exponential backoff and full jitter (a random d
 and ``base * 2**(attempt-1)``, capped), or later when the server asked so (429 Retry-After).
 After the last attempt — or at once when retrying cannot help — the handler's ``give_up`` runs
 (the statistics fallback) and the job is marked failed with its error, ready for a manual retry.
+How an error counts is the job kind's call: its ``classify`` turns the error into a
+:class:`Failure` (by default a bug or an outage: retried, and logged with its traceback; the AI
+jobs know a model's errors, which say themselves whether to retry, and when).
 
 A handler that must wait for another job raises :class:`NotYet`: its job is handed back,
 due later, without using an attempt.
@@ -16,6 +19,10 @@ due later, without using an attempt.
 A job that sends a chat message records the message id through its :class:`Lease`, so a run
 after a crash sends it at most once more (only when the crash fell between sending and
 recording).
+
+A queued job is started at once when the turn that queued it calls :meth:`JobWorker.wake`, and
+a job that ends makes room for the next at once; the poll (PTB's JobQueue in the Telegram
+process, :meth:`JobWorker.run` elsewhere) only catches what is due later.
 """
 
 from __future__ import annotations
@@ -27,12 +34,11 @@ import os
 import random
 import socket
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Final, Protocol
 
-from aimtrack.ai.client import AIError
 from aimtrack.core.clock import Clock
 from aimtrack.core.model import Job
 from aimtrack.storage.engine import Database
@@ -41,15 +47,34 @@ from aimtrack.storage.repos.jobs import INTERRUPTED_ON_LAST
 
 log = logging.getLogger(__name__)
 
+MAX_REASON: Final = 500  # characters of an error kept on the job
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """How the queue treats an error of a job's attempt."""
+
+    reason: str  # one line for the job's record
+    retryable: bool = True  # False: trying again cannot help; give up at once
+    retry_after: float | None = None  # seconds the other side asked us to wait
+    expected: bool = False  # a known way to fail (a model down): logged without a traceback
+
 
 class JobHandler(Protocol):
+    """One job kind. Subclass it to inherit :meth:`classify`."""
+
     async def run(self, job: Job, lease: Lease) -> None:
-        """Do the job; raise to fail this attempt (:class:`AIError` says whether to retry)."""
+        """Do the job; raise to fail this attempt (:meth:`classify` says what it means)."""
         ...
 
     async def give_up(self, job: Job, lease: Lease, error: str) -> None:
         """The last attempt failed: leave the user with something useful (the fallback)."""
         ...
+
+    def classify(self, error: Exception) -> Failure:
+        """An attempt raised ``error``: by default a bug or an outage we did not foresee,
+        retried with backoff and logged with its traceback."""
+        return Failure(describe(error))
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,37 +140,31 @@ class JobWorker:
         self.owner = owner or f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._running: dict[int, asyncio.Task[None]] = {}
         self._claiming = asyncio.Lock()
-        self._wake = asyncio.Event()
+        self._ticks: set[asyncio.Task[int]] = set()
         self._stopping = False
-        # Called when a job ends and frees a slot, so what waits behind it starts now rather
-        # than at the next poll (the Telegram transport ticks from PTB's JobQueue).
-        self.on_free: Callable[[], None] = self.wake
 
     @property
     def busy(self) -> int:
         return len(self._running)
 
     def wake(self) -> None:
-        """A job was queued: look now instead of at the next poll (see :meth:`run`)."""
-        self._wake.set()
+        """A job was queued (or a slot came free): look now, not at the next poll. Call it
+        from the event loop the worker runs in."""
+        if self._stopping:
+            return
+        tick = asyncio.get_running_loop().create_task(self.safe_tick(), name="job-tick")
+        self._ticks.add(tick)  # keep a reference until it is done
+        tick.add_done_callback(self._ticks.discard)
 
     async def run(self, *, poll: timedelta, stop: asyncio.Event) -> None:
-        """Tick every ``poll`` (and at once after :meth:`wake`) until ``stop`` is set, then
-        :meth:`stop`. The Telegram bot triggers ticks from PTB's JobQueue instead."""
-        stopping = asyncio.create_task(stop.wait())
+        """Tick every ``poll`` until ``stop`` is set, then :meth:`stop`. The Telegram bot
+        triggers these ticks from PTB's JobQueue instead."""
         try:
             while not stop.is_set():
                 await self.safe_tick()
-                woken = asyncio.create_task(self._wake.wait())
-                await asyncio.wait(
-                    {stopping, woken},
-                    timeout=poll.total_seconds(),
-                    return_when=asyncio.FIRST_COMPLETED,
-                )
-                woken.cancel()
-                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=poll.total_seconds())
         finally:
-            stopping.cancel()
             await self.stop()
 
     async def safe_tick(self) -> int:
@@ -182,21 +201,13 @@ class JobWorker:
         for job_id, running in list(self._running.items()):
             if running is task:
                 del self._running[job_id]
-        if not self._stopping:
-            self.on_free()
-
-    async def drain(self, *, rounds: int = 100) -> None:
-        """Run ticks until nothing is due or running (for tests and the CLI)."""
-        for _ in range(rounds):
-            started = await self.tick()
-            if self._running:
-                await asyncio.wait(list(self._running.values()))
-            elif not started:
-                return
+        self.wake()  # a slot came free: what waits behind it starts now
 
     async def stop(self) -> None:
         """Let running jobs finish for a grace period, then hand them back to the queue."""
         self._stopping = True
+        if self._ticks:  # a claim under way finishes first: what it starts is waited for too
+            await asyncio.wait(list(self._ticks))
         tasks = list(self._running.values())
         if not tasks:
             return
@@ -266,13 +277,12 @@ class JobWorker:
             await JobQueue(db).succeed(job.id, owner=self.owner, now=self.clock.now())
 
     async def _failed(self, job: Job, lease: Lease, handler: JobHandler, error: Exception) -> None:
-        reason = describe(error)
-        retryable = not isinstance(error, AIError) or error.retryable
-        if not isinstance(error, AIError):
+        failure = handler.classify(error)
+        reason = failure.reason[:MAX_REASON]
+        if not failure.expected:
             log.error("job %s (%s) failed", job.id, job.kind, exc_info=error)
-        if retryable and job.attempts < job.max_attempts:
-            hint = error.retry_after if isinstance(error, AIError) else None
-            delay = self.backoff(job.attempts, retry_after=hint)
+        if failure.retryable and job.attempts < job.max_attempts:
+            delay = self.backoff(job.attempts, retry_after=failure.retry_after)
             log.info(
                 "job %s attempt %s failed (%s); retry in %.0fs",
                 job.id,
@@ -316,8 +326,6 @@ class JobWorker:
 
 
 def describe(error: BaseException) -> str:
-    """One line for the job's record: our own errors say it well; others by type and text."""
-    if isinstance(error, AIError):
-        return str(error)
+    """One line for the job's record: the error's type and the first line of its text."""
     text = str(error).strip().splitlines()[0] if str(error).strip() else ""
-    return f"{type(error).__name__}: {text}"[:500] if text else type(error).__name__
+    return f"{type(error).__name__}: {text}"[:MAX_REASON] if text else type(error).__name__
