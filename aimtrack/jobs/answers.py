@@ -8,7 +8,6 @@ it, so its prompt holds that answer and its message comes after it.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Final
@@ -22,8 +21,6 @@ from aimtrack.jobs.ai_results import ANSWER, AIJob, answer_reply, request_key
 from aimtrack.jobs.records import Records, job_user, read_records
 from aimtrack.jobs.worker import Lease, NotYet
 from aimtrack.storage.repos import CoachRepo, JobQueue
-
-log = logging.getLogger(__name__)
 
 FOLLOW_UP_WAIT: Final = timedelta(seconds=2)  # a follow-up's answer looks again this much later
 

@@ -11,7 +11,6 @@ chat shows "sending a file…".
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Mapping
 from datetime import date
 from typing import Any, Final
@@ -25,8 +24,6 @@ from aimtrack.core.model import Job
 from aimtrack.exports.service import ExportFormat, ExportRequest, export_register
 from aimtrack.jobs.services import JobServices
 from aimtrack.jobs.worker import JobHandler, Lease
-
-log = logging.getLogger(__name__)
 
 EXPORT: Final = "register_export"
 EXPORT_ATTEMPTS: Final = 3  # a file that fails three times is a bug, not a hiccup

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -40,8 +39,6 @@ from aimtrack.jobs.worker import JobHandler, Lease
 from aimtrack.storage.repos import ProfileRepo, UserDataRepo
 from aimtrack.storage.repos.attachments import user_folder
 from aimtrack.storage.repos.userdata import UserData
-
-log = logging.getLogger(__name__)
 
 MYDATA: Final = "user_data_export"
 MYDATA_ATTEMPTS: Final = 3

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import html
-import logging
 from typing import TYPE_CHECKING, Final
 
 from telegram import (
@@ -25,7 +24,6 @@ from aimtrack.bot.push import Activity
 if TYPE_CHECKING:
     pass
 
-log = logging.getLogger(__name__)
 
 MAX_TEXT: Final = int(MessageLimit.MAX_TEXT_LENGTH)  # 4096
 MAX_CAPTION: Final = int(MessageLimit.CAPTION_LENGTH)  # 1024

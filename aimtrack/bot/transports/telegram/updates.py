@@ -6,7 +6,6 @@ drops as over the user's rate limit gets no answer at all, not even for a presse
 from __future__ import annotations
 
 import contextlib
-import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Final
 
@@ -38,7 +37,6 @@ from aimtrack.core.model import Transport
 if TYPE_CHECKING:
     pass
 
-log = logging.getLogger(__name__)
 
 MAX_NOTICE: Final = 200  # answerCallbackQuery text
 
