@@ -16,8 +16,8 @@ from aimtrack.backup.postgres_db import find_tool
 from aimtrack.cli import EXIT_ERROR, EXIT_OK
 from aimtrack.storage import migrate
 from aimtrack.storage.engine import Database
-from tests.backup_data import every_row, files_under, seed_installation, url_of
-from tests.conftest import BlankFactory
+from tests.helpers.backup_data import every_row, files_under, seed_installation, url_of
+from tests.helpers.databases import BlankFactory
 
 SECRET = "hunter2-must-not-leak"
 

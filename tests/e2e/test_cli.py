@@ -14,8 +14,8 @@ import pytest
 
 from aimtrack.cli import EXIT_ERROR, EXIT_OK, main
 from aimtrack.storage import migrate
-from tests.chat import jpeg
-from tests.conftest import BlankDatabase
+from tests.helpers.chat import jpeg
+from tests.helpers.databases import BlankDatabase
 
 SUBCOMMANDS = ["run", "chat", "db", "users", "export", "jobs", "backup", "restore"]
 

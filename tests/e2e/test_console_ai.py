@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from tests.fakeai import FakeAI
+from tests.helpers.fakeai import FakeAI
 
 LOG_A_SESSION = "CZ 75 25m 50 schoten 431\n1\n1\n"  # quick entry, add the weapon, save
 REFLECTION = {

@@ -17,11 +17,9 @@ import sqlalchemy as sa
 from aimtrack.storage.engine import Database
 from aimtrack.storage.repos.userdata import user_tables
 from aimtrack.storage.tables import SessionRow, UserRow
-from tests.chat import jpeg
-from tests.e2e.test_ai_telegram import ANNA, api, reflections, running_bot, say, tap, until
-from tests.fakebotapi import FakeBotAPI, message, photo
-
-__all__ = ["api"]  # the fixture, shared with the AI tests
+from tests.helpers.chat import jpeg
+from tests.helpers.fakebotapi import FakeBotAPI, message, photo
+from tests.helpers.telegram import ANNA, reflections, running_bot, say, tap, until
 
 
 async def log_with_a_photo(api: FakeBotAPI) -> bytes:
