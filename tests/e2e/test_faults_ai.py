@@ -1,8 +1,8 @@
 """The AI server down for the whole run, end to end: ``aimtrack run`` (a child process, the
 attempts and backoff made short through its settings) against the fake Bot API, with nothing
 listening where the AI server should be; then the server comes back on that port and the
-owner retries the failed jobs, once with ``aimtrack jobs retry`` and once from ``/jobs`` in
-the chat.
+owner retries the failed jobs, once with ``aimtrack jobs retry`` (``aimtrack.cli.main`` in the
+test's process, on the database of the running child) and once from ``/jobs`` in the chat.
 
 What test_ai_jobs.py and test_ai_telegram.py already cover (in one process, a server that
 answers 5xx) is not repeated here: this is the outage as the owner meets it, with the real
@@ -20,7 +20,7 @@ from aimtrack.cli import EXIT_OK
 from aimtrack.core.model import JobStatus
 from aimtrack.storage.engine import Database
 from aimtrack.storage.repos import UserDirectory
-from tests.e2e.test_cli_jobs import aimtrack
+from tests.helpers.cli import aimtrack_async
 from tests.helpers.databases import BlankDatabase
 from tests.helpers.fakeai import FakeAI, answer
 from tests.helpers.fakebotapi import FakeBotAPI, message
@@ -99,7 +99,7 @@ async def test_an_outage_ends_in_labelled_fallbacks_and_a_retry_after_it_sends_r
 
     async with bots.ai:  # the AI server is back, where it was
         bots.ai.script(answer(reflection("EERSTE")), answer(reflection("TWEEDE")))
-        retried = await aimtrack(bots.db, "jobs", "retry", str(first.id))
+        retried = await aimtrack_async("jobs", "retry", str(first.id), db=bots.db)
         assert retried.returncode == EXIT_OK, retried
         await until(lambda: len(reflections(bots.api)) == 3, "the first model's reflection")
         await settled(bots.db, 2, timeout=WAIT_S)  # sent, then recorded as done: no longer running
