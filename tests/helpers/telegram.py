@@ -217,7 +217,10 @@ async def say(api: FakeBotAPI, update: dict[str, Any], *expected: str) -> str:
         return "\n".join(api.sent_texts(ANNA, plain=True)[before:])
 
     api.push_update(update)
-    await until(lambda: any(text in since() for text in expected), f"a reply with {expected}")
+    try:
+        await until(lambda: any(text in since() for text in expected), f"a reply with {expected}")
+    except AssertionError as missing:
+        raise AssertionError(f"{missing}; the chat got: {since()!r}") from None
     return since()
 
 
