@@ -1,8 +1,8 @@
 """50 users logging sessions at once through the real bot, against a plain PTB echo bot.
 
 Each bot runs in its own process (``bench.throughput_bots``) against the fake Bot API server
-of the tests (``tests.fakebotapi``, here on 127.0.0.1 in this process). ``--users`` users log
-at once, each ``--rounds`` times: a quick entry ("CZ 75 25m 50 schoten 431"), wait for the
+of the tests (``tests.helpers.fakebotapi``, here on 127.0.0.1 in this process). ``--users``
+users log at once, each ``--rounds`` times: a quick entry ("CZ 75 25m 50 schoten 431"), wait for the
 bot's "Klopt dit?", press its "Opslaan" button (a callback_query), wait for "Opgeslagen".
 
 * AimTrack: ``aimtrack run`` (Application, conversation, job worker, reminders, web page),

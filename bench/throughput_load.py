@@ -1,7 +1,7 @@
 """The load of ``bench.throughput``: the fake Bot API, timed, and users logging sessions on it.
 
-:class:`TimedBotAPI` is :class:`tests.fakebotapi.FakeBotAPI` that also notes when each update
-was queued and when a ``getUpdates`` first handed it out, and passes every message the bot
+:class:`TimedBotAPI` is :class:`tests.helpers.fakebotapi.FakeBotAPI` that also notes when each
+update was queued and when a ``getUpdates`` first handed it out, and passes every message the bot
 sends to the chat's queue. :func:`log_sessions` is one user: a quick entry, wait for "Klopt
 dit?", press "Opslaan" under it, wait for "Opgeslagen"; ``rounds`` times, each turn waiting for
 the answer before the next (one update of each user in flight at a time).
@@ -16,7 +16,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.fakebotapi import FakeBotAPI, UploadedFile, callback, message
+from tests.helpers.fakebotapi import FakeBotAPI, UploadedFile, callback, message
 
 CONFIRM = "Klopt dit?"
 SAVE = "Opslaan"

@@ -25,6 +25,8 @@ from sqlalchemy.engine import make_url
 
 from aimtrack.storage import migrate
 from aimtrack.storage.engine import Database, create_engine
+from tests.helpers.databases import BlankDatabase, BlankFactory
+from tests.helpers.web import Site, serving
 
 PG_ENV = "AIMTRACK_TEST_DATABASE_URL"
 
@@ -72,23 +74,12 @@ async def _pg_admin(*statements: str) -> None:
         await connection.close()
 
 
-class BlankDatabase:
-    """An empty database of one backend, created and dropped by the fixture."""
-
-    def __init__(self, backend: str, url: str) -> None:
-        self.backend = backend
-        self.url = url
-
-
 @pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
     name: str = request.param
     if name == "postgres":
         _pg_admin_dsn()  # skips with a reason when no server is configured
     return name
-
-
-BlankFactory = Callable[[], Awaitable[BlankDatabase]]
 
 
 @pytest.fixture
@@ -177,3 +168,11 @@ async def db(
     finally:
         await database.dispose()
         await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+async def site(db: Database) -> AsyncIterator[Site]:
+    """The web page of ``db``, with Anna and Bob seeded, served on 127.0.0.1 (the integration
+    tier's HTTP tests and the e2e tier's browser tests)."""
+    async with serving(db) as served:
+        yield served

@@ -12,21 +12,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 
-from aimtrack.bot.app import build_conversation
-from aimtrack.bot.conversation import Conversation, Limits
-from aimtrack.bot.transports.telegram.application import build_application
+from aimtrack.bot.conversation import Limits
 from aimtrack.bot.transports.telegram.service import webhook_secret
-from aimtrack.core.access import Access
-from aimtrack.core.clock import FixedClock
 from aimtrack.core.model import EntrySpec, SessionSpec, Transport, WeaponSpec
 from aimtrack.core.ratelimit import RateLimit, RateLimiter
 from aimtrack.storage.engine import Database
@@ -38,26 +31,25 @@ from aimtrack.storage.tables import (
     ProcessedUpdateRow,
     UserRow,
 )
-from tests import botapi_spec
-from tests.chat import NOW, jpeg
-from tests.e2e.test_ai_telegram import until
-from tests.e2e.test_web_telegram import SECRET, running
-from tests.fakebotapi import FakeBotAPI, callback, document, message, photo
+from tests.helpers.chat import jpeg
+from tests.helpers.fakebotapi import FakeBotAPI, callback, document, message, photo
+from tests.helpers.telegram import (
+    ANNA,
+    BOB,
+    HEADER,
+    HOOK_URL,
+    SECRET,
+    STRANGER,
+    conversation_for,
+    count,
+    polling,
+    running,
+    until,
+)
 
-ANNA, BOB, DENIED, STRANGER = 111, 222, 333, 999
-HOOK_URL = "https://bot.example.org/telegram"
-HEADER = "X-Telegram-Bot-Api-Secret-Token"
+DENIED = 333
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
-
-
-@pytest.fixture
-async def api() -> AsyncIterator[FakeBotAPI]:
-    async with FakeBotAPI() as fake:
-        yield fake
-    spec = botapi_spec.load_spec()
-    if spec is not None:
-        assert botapi_spec.validate_calls(spec, fake.calls) == []
 
 
 def refusal(telegram_id: int) -> str:
@@ -67,48 +59,12 @@ def refusal(telegram_id: int) -> str:
     )
 
 
-async def count(db: Database, table: type) -> int:
-    async with db.transaction() as s:
-        return int(await s.scalar(sa.select(sa.func.count()).select_from(table)) or 0)
-
-
 async def settle(api: FakeBotAPI) -> None:
     """Give the bot time to do whatever it would still do, then a little more."""
     calls = -1
     while calls != len(api.calls):
         calls = len(api.calls)
         await asyncio.sleep(0.3)
-
-
-# --- rigs ---------------------------------------------------------------------------------
-
-
-def conversation_for(db: Database, data_dir: Path, *, limits: Limits | None = None) -> Conversation:
-    """Anna and Bob may talk; ``limits``: what each Telegram user may do (default: none)."""
-    return build_conversation(
-        db,
-        clock=FixedClock(NOW),
-        data_dir=data_dir,
-        access=Access(telegram_ids=frozenset({ANNA, BOB}), console=False),
-        limits=None if limits is None else {Transport.TELEGRAM: limits},
-    )
-
-
-@asynccontextmanager
-async def polling(api: FakeBotAPI, conversation: Conversation) -> AsyncIterator[None]:
-    """The real Application polling the fake Bot API (as tests/e2e/test_telegram.py)."""
-    application = build_application(
-        conversation, token=api.token, base_url=api.base_url.removesuffix("/bot")
-    )
-    async with application:
-        assert application.updater is not None
-        await application.updater.start_polling(poll_interval=0.0, timeout=1)
-        await application.start()
-        try:
-            yield
-        finally:
-            await application.updater.stop()
-            await application.stop()
 
 
 # --- the webhook's secret token -----------------------------------------------------------

@@ -15,7 +15,7 @@ import base64
 import io
 import json
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from aimtrack.ai.client import ModelConfig, OpenAICompatible
 from aimtrack.ai.coach import ShooterCoach
 from aimtrack.bot.io import Press, Reply
-from aimtrack.bot.push import Activity, Messengers
 from aimtrack.core.clock import FixedClock
 from aimtrack.core.model import (
     AIAudit,
@@ -54,9 +53,10 @@ from aimtrack.storage.repos import (
     UserDirectory,
     WeaponRepo,
 )
-from tests.chat import NOW, Chat, jpeg
-from tests.fakeai import AIRequest, FakeAI, answer, fail, hang, invalid_json
+from tests.helpers.chat import NOW, Chat, jpeg
+from tests.helpers.fakeai import AIRequest, FakeAI, answer, fail, hang, invalid_json
 from tests.helpers.jobs import drain, job_worker
+from tests.helpers.outbox import Outbox, recording
 
 SERIAL = "SN-XK-99317"
 STORAGE = "Kluis-zolder-achterwand"
@@ -69,24 +69,6 @@ REFLECTION = {
     "needs_improvement": "Stub: de laatste serie.",
     "next_focus": "Stub: trekkercontrole.",
 }
-
-
-@dataclass
-class Outbox:
-    """A transport's pusher that records what it was asked to send."""
-
-    sent: list[tuple[str, Reply]] = field(default_factory=list)
-    activities: list[Activity] = field(default_factory=list)
-
-    async def push(self, chat_id: str, reply: Reply) -> str:
-        self.sent.append((chat_id, reply))
-        return f"m{len(self.sent)}"
-
-    async def working(self, chat_id: str, activity: Activity) -> None:
-        self.activities.append(activity)
-
-    def texts(self, chat_id: str | None = None) -> list[str]:
-        return [reply.text for chat, reply in self.sent if chat_id in {None, chat}]
 
 
 @dataclass
@@ -186,9 +168,7 @@ async def make_rig(
     ``weapon`` (see :meth:`Rig.add_weapon`) unless it is None."""
     clock = FixedClock(NOW)
     chat = Chat.open(db, data_dir, user=user, clock=clock, job_attempts=attempts)
-    outbox = Outbox()
-    messengers = Messengers()
-    messengers.register("console", outbox)
+    messengers, outbox = recording()
     coach = None
     if ai is not None:
         coach = ShooterCoach(
@@ -220,10 +200,10 @@ async def make_rig(
 
 
 @pytest.fixture
-async def ai() -> AsyncIterator[FakeAI]:
-    async with FakeAI() as fake:
-        fake.default = lambda request: REFLECTION
-        yield fake
+def ai(ai: FakeAI) -> FakeAI:
+    """The tier's fake AI server, answering REFLECTION unless a test scripts it."""
+    ai.default = lambda request: REFLECTION
+    return ai
 
 
 # --- success --------------------------------------------------------------------------------
@@ -238,8 +218,9 @@ async def test_a_saved_session_is_answered_with_a_reflection_from_the_model(
 
     await drain(rig.worker)
 
-    [(chat_id, message)] = rig.outbox.sent
-    assert chat_id == "anna"
+    [sent] = rig.outbox.sent
+    message = sent.reply
+    assert sent.chat_id == "anna"
     assert REFLECTION["summary"] in message.text
     assert "Stub: trekkercontrole." in message.text
     assert "fake-model via 127.0.0.1" in message.text
@@ -935,10 +916,10 @@ async def test_two_users_jobs_never_mix(db: Database, tmp_path: Path, ai: FakeAI
         assert f"{other}notitie" not in text
         assert ("Glock Bert" in text) == (mine == "bert")
         assert ("Walther Anna" in text) == (mine == "anna")
-    chats = sorted(chat for chat, _ in anna.outbox.sent)
+    chats = sorted(sent.chat_id for sent in anna.outbox.sent)
     assert chats == ["anna", "bert"]
-    for chat, reply in anna.outbox.sent:
-        assert ("Walther Anna" in reply.text) == (chat == "anna")
+    for sent in anna.outbox.sent:
+        assert ("Walther Anna" in sent.text) == (sent.chat_id == "anna")
 
 
 # --- the worker itself ------------------------------------------------------------------------

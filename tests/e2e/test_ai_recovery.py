@@ -9,10 +9,6 @@ taken over quickly; the test waits with generous deadlines and never asserts on 
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import socket
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -21,9 +17,12 @@ import pytest
 
 from aimtrack.core.model import JobStatus
 from aimtrack.storage.engine import Database
-from tests import botapi_spec
-from tests.conftest import BlankDatabase
-from tests.e2e.test_ai_telegram import (
+from tests.helpers import botapi_spec
+from tests.helpers.databases import BlankDatabase
+from tests.helpers.fakeai import FakeAI, answer, hang
+from tests.helpers.fakebotapi import FakeBotAPI, UploadedFile
+from tests.helpers.processes import WAIT_S, Bots, run_env
+from tests.helpers.telegram import (
     ANNA,
     MODEL,
     REFLECTION_TITLE,
@@ -36,118 +35,37 @@ from tests.e2e.test_ai_telegram import (
     settled,
     until,
 )
-from tests.fakeai import FakeAI, answer, hang
-from tests.fakebotapi import FakeBotAPI, UploadedFile
 
 LEASE_S = 2
-WAIT_S = 60.0  # a child's imports and migrations, on a busy machine; nothing measures speed
-
-
-class Bots:
-    """``aimtrack run`` processes against the fakes, with their output kept for failures."""
-
-    def __init__(self, api: FakeBotAPI, ai: FakeAI, env: dict[str, str], db: Database) -> None:
-        self.api = api
-        self.ai = ai
-        self.env = env
-        self.db = db
-        self.processes: list[asyncio.subprocess.Process] = []
-        self.lines: list[str] = []
-        self._readers: list[asyncio.Task[None]] = []
-
-    async def start(self, name: str) -> asyncio.subprocess.Process:
-        """Start one and wait until it polls Telegram for updates."""
-        polls = len(self.api.calls_to("getUpdates"))
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "aimtrack",
-            "run",
-            env=self.env,
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-        )
-        self.processes.append(process)
-        self._readers.append(asyncio.create_task(self._read(name, process)))
-        await until(
-            lambda: len(self.api.calls_to("getUpdates")) > polls or process.returncode is not None,
-            f"{name} to poll for updates",
-            timeout=WAIT_S,
-        )
-        assert process.returncode is None, self.output()
-        return process
-
-    async def kill(self, process: asyncio.subprocess.Process) -> None:
-        """``kill -9``: no shutdown code runs, leases are left as they were."""
-        os.kill(process.pid, signal.SIGKILL)
-        assert await process.wait() == -signal.SIGKILL
-
-    async def stop(self, process: asyncio.subprocess.Process) -> None:
-        """SIGTERM, as a service manager stops it; it must end cleanly."""
-        process.terminate()
-        async with asyncio.timeout(WAIT_S):
-            code = await process.wait()
-        assert code == 0, self.output()
-
-    def output(self) -> str:
-        return "".join(self.lines[-200:])
-
-    async def close(self) -> None:
-        for process in self.processes:
-            if process.returncode is None:
-                process.kill()
-                await process.wait()
-        for reader in self._readers:
-            async with asyncio.timeout(10):
-                await reader
-
-    async def _read(self, name: str, process: asyncio.subprocess.Process) -> None:
-        assert process.stdout is not None
-        async for line in process.stdout:
-            self.lines.append(f"[{name}] {line.decode(errors='replace')}")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
 
 
 @pytest.fixture
-async def bots(blank_database: BlankDatabase, tmp_path: Path) -> AsyncIterator[Bots]:
-    async with FakeBotAPI() as api, FakeAI() as ai:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("AIMTRACK_")}
-        env.update(
-            {
-                "AIMTRACK_DATABASE_URL": blank_database.url,
-                "AIMTRACK_DATA_DIR": str(tmp_path / "data"),
-                "AIMTRACK_TELEGRAM_TOKEN": api.token,
-                "AIMTRACK_TELEGRAM_BASE_URL": f"http://127.0.0.1:{api.port}",
-                "AIMTRACK_ALLOWED_USERS": str(ANNA),
-                "AIMTRACK_AI_BASE_URL": ai.base_url,
-                "AIMTRACK_AI_MODEL": MODEL,
-                "AIMTRACK_AI_TIMEOUT_S": "300",  # longer than any hang: only the kill ends one
-                "AIMTRACK_JOB_LEASE_S": str(LEASE_S),
-                "AIMTRACK_JOB_POLL_S": "0.3",
-                "AIMTRACK_JOB_BACKOFF_BASE_S": "0.2",
-                "AIMTRACK_JOB_BACKOFF_MAX_S": "1",
-                "AIMTRACK_WEB_PORT": str(_free_port()),  # `run` serves the web page too
-                "PYTHONUNBUFFERED": "1",
-            }
-        )
-        db = Database.from_url(blank_database.url)
-        harness = Bots(api, ai, env, db)
-        try:
-            yield harness
-        finally:
-            await harness.close()
-            await db.dispose()
-            print(harness.output())  # pytest shows it when the test failed
-    spec = botapi_spec.load_spec()
-    if spec is not None:
-        assert botapi_spec.validate_calls(spec, api.calls) == []
+async def bots(
+    api: FakeBotAPI, ai: FakeAI, blank_database: BlankDatabase, tmp_path: Path
+) -> AsyncIterator[Bots]:
+    env = run_env(
+        api,
+        blank_database.url,
+        tmp_path / "data",
+        {
+            "AIMTRACK_ALLOWED_USERS": str(ANNA),
+            "AIMTRACK_AI_BASE_URL": ai.base_url,
+            "AIMTRACK_AI_MODEL": MODEL,
+            "AIMTRACK_AI_TIMEOUT_S": "300",  # longer than any hang: only the kill ends one
+            "AIMTRACK_JOB_LEASE_S": str(LEASE_S),
+            "AIMTRACK_JOB_POLL_S": "0.3",
+            "AIMTRACK_JOB_BACKOFF_BASE_S": "0.2",
+            "AIMTRACK_JOB_BACKOFF_MAX_S": "1",
+        },
+    )
+    db = Database.from_url(blank_database.url)
+    harness = Bots(api, env, ai=ai, db=db)
+    try:
+        yield harness
+    finally:
+        await harness.close()
+        await db.dispose()
+        print(harness.output())  # pytest shows it when the test failed
 
 
 async def test_a_worker_killed_while_the_model_works_is_recovered_by_the_next_process(

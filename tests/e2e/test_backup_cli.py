@@ -1,12 +1,12 @@
-"""``aimtrack backup`` and ``aimtrack restore`` through the real command, as the owner runs them."""
+"""``aimtrack backup`` and ``aimtrack restore`` through the real command, as the owner runs them:
+:func:`aimtrack.cli.main` in this process (``tests/helpers/cli.py``). The PostgreSQL password
+test runs ``python -m aimtrack`` as a child process: how the tools it starts (pg_dump,
+pg_restore, psql) get the password, from its environment, is what it checks."""
 
 from __future__ import annotations
 
-import asyncio
-import os
 import stat
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,34 +16,11 @@ from aimtrack.backup.postgres_db import find_tool
 from aimtrack.cli import EXIT_ERROR, EXIT_OK
 from aimtrack.storage import migrate
 from aimtrack.storage.engine import Database
-from tests.backup_data import every_row, files_under, seed_installation, url_of
-from tests.conftest import BlankFactory
+from tests.helpers.backup_data import every_row, files_under, seed_installation, url_of
+from tests.helpers.cli import aimtrack_async, spawn_async
+from tests.helpers.databases import BlankFactory
 
 SECRET = "hunter2-must-not-leak"
-
-
-async def aimtrack(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    """``python -m aimtrack ARGS`` with these AIMTRACK_* settings and no others."""
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("AIMTRACK_")}
-    full_env.update(env)
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "aimtrack",
-        *args,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env=full_env,
-    )
-    try:
-        async with asyncio.timeout(120):
-            out, err = await process.communicate()
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
-    assert process.returncode is not None
-    return subprocess.CompletedProcess(list(args), process.returncode, out.decode(), err.decode())
 
 
 def one_error_line(result: subprocess.CompletedProcess[str]) -> str:
@@ -65,7 +42,7 @@ async def test_back_up_and_restore_from_the_command_line(
         target["AIMTRACK_DATABASE_URL"] = (await blank_databases()).url
     archive = tmp_path / "aimtrack.tar.gz"
 
-    made = await aimtrack(source, "backup", str(archive))
+    made = await aimtrack_async("backup", str(archive), env=source)
 
     assert made.returncode == EXIT_OK, made.stderr
     assert made.stderr == ""
@@ -75,10 +52,10 @@ async def test_back_up_and_restore_from_the_command_line(
         " 10 attachment file(s), "
     )
     assert stat.S_IMODE(archive.stat().st_mode) == 0o600
-    again = one_error_line(await aimtrack(source, "backup", str(archive)))
+    again = one_error_line(await aimtrack_async("backup", str(archive), env=source))
     assert again == f"aimtrack: {archive} exists; choose another name or pass --overwrite"
 
-    restored = await aimtrack(target, "restore", str(archive))
+    restored = await aimtrack_async("restore", str(archive), env=target)
 
     assert restored.returncode == EXIT_OK, restored.stderr
     assert restored.stdout.startswith(f"restored {archive} (made ")
@@ -93,12 +70,12 @@ async def test_back_up_and_restore_from_the_command_line(
         tmp_path / "data" / "attachments"
     )
 
-    refused = one_error_line(await aimtrack(target, "restore", str(archive)))
+    refused = one_error_line(await aimtrack_async("restore", str(archive), env=target))
     assert "already holds data" in refused
     assert "--force" in refused
-    forced = await aimtrack(target, "restore", "--force", str(archive))
+    forced = await aimtrack_async("restore", "--force", str(archive), env=target)
     assert forced.returncode == EXIT_OK, forced.stderr
-    overwritten = await aimtrack(source, "backup", "--overwrite", str(archive))
+    overwritten = await aimtrack_async("backup", "--overwrite", str(archive), env=source)
     assert overwritten.returncode == EXIT_OK, overwritten.stderr
 
 
@@ -107,7 +84,7 @@ async def test_a_damaged_archive_is_one_line_and_exit_status_1(tmp_path: Path) -
     archive.write_bytes(b"\x1f\x8b\x08\x00 not really gzip")
     env = {"AIMTRACK_DATA_DIR": str(tmp_path / "data")}
 
-    line = one_error_line(await aimtrack(env, "restore", str(archive)))
+    line = one_error_line(await aimtrack_async("restore", str(archive), env=env))
 
     assert "is damaged or not a backup archive" in line
     assert not (tmp_path / "data").exists()
@@ -119,7 +96,7 @@ async def test_a_missing_pg_dump_is_one_clear_line(tmp_path: Path) -> None:
     empty.mkdir()
 
     line = one_error_line(
-        await aimtrack(env, "backup", "--pg-bin", str(empty), str(tmp_path / "b.tar.gz"))
+        await aimtrack_async("backup", "--pg-bin", str(empty), str(tmp_path / "b.tar.gz"), env=env)
     )
 
     assert line == f"aimtrack: pg_dump not found in {empty} (the folder given with --pg-bin)"
@@ -162,8 +139,8 @@ async def test_the_postgresql_password_travels_in_the_environment_only(
     _spying_tools(tools, log)
     archive = str(tmp_path / "aimtrack.tar.gz")
 
-    made = await aimtrack(source, "backup", "--pg-bin", str(tools), archive)
-    restored = await aimtrack(target, "restore", "--pg-bin", str(tools), archive)
+    made = await spawn_async("backup", "--pg-bin", str(tools), archive, env=source)
+    restored = await spawn_async("restore", "--pg-bin", str(tools), archive, env=target)
 
     assert (made.returncode, restored.returncode) == (EXIT_OK, EXIT_OK), (
         made.stderr + restored.stderr

@@ -1,46 +1,25 @@
-"""The ``aimtrack`` command, end to end through its real entry point."""
+"""The ``aimtrack`` command, end to end through its real entry point.
+
+What a command prints, its exit status and what it does to the database are checked with
+:func:`aimtrack.cli.main` in this process (``tests/helpers/cli.py``: ``aimtrack``); ``aimtrack
+run`` and ``aimtrack chat`` read standard input and the secrets test reads everything a process
+writes, so those run as child processes (``spawn``)."""
 
 from __future__ import annotations
 
-import io
-import os
 import socket
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from aimtrack.cli import EXIT_ERROR, EXIT_OK, main
+from aimtrack.cli import EXIT_ERROR, EXIT_OK
 from aimtrack.storage import migrate
-from tests.chat import jpeg
-from tests.conftest import BlankDatabase
+from tests.helpers.chat import jpeg
+from tests.helpers.cli import aimtrack, run_main, spawn
+from tests.helpers.databases import BlankDatabase
 
 SUBCOMMANDS = ["run", "chat", "db", "users", "export", "jobs", "backup", "restore"]
-
-
-def aimtrack(
-    *args: str, env: dict[str, str] | None = None, stdin: str | None = None
-) -> subprocess.CompletedProcess[str]:
-    """Run the installed command in a child process, as a user would."""
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("AIMTRACK_")}
-    full_env.update(env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "aimtrack", *args],
-        capture_output=True,
-        input=stdin,
-        text=True,
-        env=full_env,
-        timeout=60,
-        check=False,
-    )
-
-
-def run_main(*args: str) -> tuple[int, str]:
-    out = io.StringIO()
-    code = main(list(args), out=out)
-    return code, out.getvalue()
 
 
 def test_help_lists_every_subcommand() -> None:
@@ -56,11 +35,10 @@ def test_help_lists_every_subcommand() -> None:
     + [["db", "upgrade", "--help"], ["users", "allow", "--help"], ["jobs", "retry", "--help"]],
     ids=" ".join,
 )
-def test_every_subcommand_has_help(args: list[str], capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as done:
-        main(args)
-    assert done.value.code == 0
-    assert "usage: aimtrack" in capsys.readouterr().out
+def test_every_subcommand_has_help(args: list[str]) -> None:
+    done = aimtrack(*args)
+    assert done.returncode == 0
+    assert "usage: aimtrack" in done.stdout
 
 
 def test_db_upgrade_creates_the_schema_in_an_empty_data_dir(tmp_path: Path) -> None:
@@ -103,35 +81,32 @@ def test_db_current_tells_whether_an_upgrade_is_due() -> None:
     assert run_main("db", "current") == (EXIT_OK, f"revision {head}: up to date\n")
 
 
-def test_users_allow_list_deny(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("AIMTRACK_ALLOWED_USERS", "555")
-    run_main("db", "upgrade")
-    assert run_main("users", "allow", "123", "--admin") == (
+def test_users_allow_list_deny() -> None:
+    env = {"AIMTRACK_ALLOWED_USERS": "555"}
+    run_main("db", "upgrade", env=env)
+    assert run_main("users", "allow", "123", "--admin", env=env) == (
         EXIT_OK,
         "allowed Telegram user 123 (admin)\n",
     )
-    code, listing = run_main("users", "list")
+    code, listing = run_main("users", "list", env=env)
     assert code == EXIT_OK
     rows = listing.splitlines()
     assert rows[1].split() == ["123", "yes", "yes", "-"]
     assert rows[2].split()[:3] == ["555", "yes", "no"]
     assert "AIMTRACK_ALLOWED_USERS" in rows[2]
-    code, denied = run_main("users", "deny", "123")
+    code, denied = run_main("users", "deny", "123", env=env)
     assert denied == "denied Telegram user 123; their data is kept\n"
-    code, listing = run_main("users", "list")
+    code, listing = run_main("users", "list", env=env)
     assert listing.splitlines()[1].split() == ["123", "no", "no", "-"]
-    _, env_denied = run_main("users", "deny", "555")
+    _, env_denied = run_main("users", "deny", "555", env=env)
     assert "still allowed by AIMTRACK_ALLOWED_USERS" in env_denied
 
 
 @pytest.mark.parametrize("bad", ["abc", "-5", "0"])
-def test_users_allow_refuses_what_is_not_a_telegram_id(
-    bad: str, capsys: pytest.CaptureFixture[str]
-) -> None:
-    with pytest.raises(SystemExit) as done:
-        main(["users", "allow", "--", bad])
-    assert done.value.code == 2
-    assert "is not a Telegram user id" in capsys.readouterr().err
+def test_users_allow_refuses_what_is_not_a_telegram_id(bad: str) -> None:
+    done = aimtrack("users", "allow", "--", bad)
+    assert done.returncode == 2
+    assert "is not a Telegram user id" in done.stderr
 
 
 @pytest.mark.parametrize(
@@ -159,7 +134,7 @@ def test_a_bad_setting_gives_one_line_not_a_traceback(env: dict[str, str], named
 def test_run_without_a_token_upgrades_the_database_and_opens_the_console_chat(
     tmp_path: Path,
 ) -> None:
-    result = aimtrack("run", stdin="/help\n/quit\n")
+    result = spawn("run", stdin="/help\n/quit\n")
     assert result.returncode == 0, result.stderr
     assert f"is at revision {migrate.head_revision()}" in result.stdout
     assert "starting the console chat" in result.stdout
@@ -186,7 +161,7 @@ def test_a_newcomer_logs_a_session_in_the_console_and_sees_it_listed(tmp_path: P
         "5",  # ✓ save: [1] another weapon [2] photo [3] notes [4] remove a line [5] save
         "/sessies",
     ]
-    result = aimtrack("chat", "--user", "anna", stdin="\n".join(script) + "\n")
+    result = spawn("chat", "--user", "anna", stdin="\n".join(script) + "\n")
     assert result.returncode == 0, result.stderr
     assert "Opgeslagen" in result.stdout, result.stdout
     assert "CZ 75 — 25 m, 50 schoten, 431" in result.stdout
@@ -227,7 +202,7 @@ def test_secrets_never_appear_in_output() -> None:
         "AIMTRACK_AI_MODEL": "m",
         "AIMTRACK_TELEGRAM_BASE_URL": "http://127.0.0.1:9",  # nothing listens: fails at once
     }
-    outputs = [aimtrack(*args, env=env) for args in (["db", "upgrade"], ["users", "list"], ["run"])]
+    outputs = [spawn(*args, env=env) for args in (["db", "upgrade"], ["users", "list"], ["run"])]
     assert [result.returncode for result in outputs] == [EXIT_OK, EXIT_OK, EXIT_ERROR]
     assert outputs[2].stderr.strip().splitlines() == [
         "aimtrack: cannot reach the Telegram Bot API at http://127.0.0.1:9/: httpx.ConnectError:"

@@ -1,7 +1,8 @@
 """``aimtrack export``: the register from the command line, through the real entry point.
 
 A user with two weapons and a year of sessions is seeded through the repositories in a migrated
-database of each backend; ``python -m aimtrack export`` writes the file, which is read back.
+database of each backend; ``aimtrack export`` (:func:`aimtrack.cli.main` in this process,
+``tests/helpers/cli.py``) writes the file, which is read back.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pypdf import PdfReader
 from aimtrack.core.model import EntrySpec, ProfileSpec, SessionSpec, WeaponSpec, WeaponType
 from aimtrack.storage.engine import Database
 from aimtrack.storage.repos import ProfileRepo, SessionRepo, UserDirectory, WeaponRepo
-from tests.e2e.test_cli_jobs import aimtrack
+from tests.helpers.cli import aimtrack_async
 
 TELEGRAM_ID = "4242"
 
@@ -69,10 +70,10 @@ def rows(content: bytes) -> list[list[str]]:
 async def test_a_year_as_csv(db: Database, tmp_path: Path) -> None:
     await seed(db)
     out = tmp_path / "register.csv"
-    result = await aimtrack(
-        db,
+    result = await aimtrack_async(
         *("export", "--user", TELEGRAM_ID, "--from", "2026-01-01", "--to", "31-12-2026"),
         *("--format", "csv", "--out", str(out)),
+        db=db,
     )
     assert result.returncode == 0, result.stderr
     assert f"wrote {out} (10 rows, 9 shooting days" in result.stdout
@@ -89,10 +90,10 @@ async def test_a_year_as_csv(db: Database, tmp_path: Path) -> None:
 async def test_one_weapon_as_pdf(db: Database, tmp_path: Path) -> None:
     await seed(db)
     out = tmp_path / "walther.pdf"
-    result = await aimtrack(
-        db,
+    result = await aimtrack_async(
         *("export", "--user", TELEGRAM_ID, "--from", "2025-01-01", "--to", "2026-12-31"),
         *("--weapon", "walther gsp", "--format", "pdf", "--out", str(out)),
+        db=db,
     )
     assert result.returncode == 0, result.stderr
     assert "(1 rows, 10 shooting days" in result.stdout
@@ -117,11 +118,11 @@ async def test_a_refused_export_writes_nothing(
     await seed(db)
     out = tmp_path / "kept.csv"
     out.write_text("the previous export")
-    result = await aimtrack(
-        db,
+    result = await aimtrack_async(
         "export",
         *args,
         *("--from", "2026-01-01", "--to", "2026-12-31", "--format", "csv", "--out", str(out)),
+        db=db,
     )
     assert result.returncode == 1
     assert message in result.stderr

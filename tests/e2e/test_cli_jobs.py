@@ -1,28 +1,25 @@
 """``aimtrack jobs``: the owner's view of the durable queue, through the real entry point.
 
-Jobs are seeded with :class:`JobQueue` in a migrated database of each backend; ``python -m
-aimtrack`` runs against it in child processes (independent ones side by side: each start costs
-a second or two of imports), and its effects are read back from the database. Usage errors need
-no database and run through :func:`aimtrack.cli.main` in-process.
+Jobs are seeded with :class:`JobQueue` in a migrated database of each backend; the command runs
+against it through :func:`aimtrack.cli.main` in this process (``tests/helpers/cli.py``), and its
+effects are read back from the database. Usage errors need no database.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
 import subprocess
-import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from aimtrack.cli import EXIT_ERROR, EXIT_OK, main
+from aimtrack.cli import EXIT_ERROR, EXIT_OK
 from aimtrack.core.model import Job, JobStatus
 from aimtrack.storage.engine import Database
 from aimtrack.storage.repos import JobQueue, UserDirectory
-from tests.e2e.test_cli import run_main
+from tests.helpers.cli import aimtrack, aimtrack_async, run_main
 
 OWNER = "test-worker"
 LEASE = timedelta(minutes=10)
@@ -37,30 +34,6 @@ class Seeded:
     failed_too: int  # without a user (the queue allows installation-wide jobs)
     running: int
     pending: int
-
-
-async def aimtrack(db: Database, *args: str) -> subprocess.CompletedProcess[str]:
-    """``python -m aimtrack ARGS`` against ``db``, as the owner would run it."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AIMTRACK_")}
-    env["AIMTRACK_DATABASE_URL"] = db.engine.url.render_as_string(hide_password=False)
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "aimtrack",
-        *args,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env=env,
-    )
-    try:
-        async with asyncio.timeout(60):
-            out, err = await process.communicate()
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
-    assert process.returncode is not None
-    return subprocess.CompletedProcess(list(args), process.returncode, out.decode(), err.decode())
 
 
 async def _seed(db: Database) -> Seeded:
@@ -140,13 +113,13 @@ async def test_the_owner_lists_jobs_and_retries_failed_ones(db: Database) -> Non
     jobs = await _seed(db)
     pending = await _job(db, jobs.pending)
 
-    # Nothing below changes a job: run them side by side.
+    # Nothing below changes a job (the runs take turns: they share the process).
     listing, failed_only, running, succeeded, unknown = await asyncio.gather(
-        aimtrack(db, "jobs", "list"),
-        aimtrack(db, "jobs", "list", "--failed"),
-        aimtrack(db, "jobs", "retry", str(jobs.running)),
-        aimtrack(db, "jobs", "retry", str(jobs.succeeded)),
-        aimtrack(db, "jobs", "retry", str(UNKNOWN_ID)),
+        aimtrack_async("jobs", "list", db=db),
+        aimtrack_async("jobs", "list", "--failed", db=db),
+        aimtrack_async("jobs", "retry", str(jobs.running), db=db),
+        aimtrack_async("jobs", "retry", str(jobs.succeeded), db=db),
+        aimtrack_async("jobs", "retry", str(UNKNOWN_ID), db=db),
     )
 
     assert listing.returncode == EXIT_OK, listing.stderr
@@ -185,7 +158,7 @@ async def test_the_owner_lists_jobs_and_retries_failed_ones(db: Database) -> Non
     assert (await _job(db, jobs.running)).status is JobStatus.RUNNING  # left as they were
     assert (await _job(db, jobs.succeeded)).status is JobStatus.SUCCEEDED
 
-    retried = await aimtrack(db, "jobs", "retry", str(jobs.failed))
+    retried = await aimtrack_async("jobs", "retry", str(jobs.failed), db=db)
 
     assert retried.returncode == EXIT_OK, retried.stderr
     assert retried.stdout == (
@@ -198,10 +171,10 @@ async def test_the_owner_lists_jobs_and_retries_failed_ones(db: Database) -> Non
     assert job.last_error is not None  # kept until the job succeeds
     assert (await _job(db, jobs.failed_too)).status is JobStatus.FAILED
 
-    again = await aimtrack(db, "jobs", "retry", str(jobs.failed))
+    again = await aimtrack_async("jobs", "retry", str(jobs.failed), db=db)
     assert "not failed" in _one_error_line(again)  # it is pending now
 
-    everything = await aimtrack(db, "jobs", "retry", "--all-failed")
+    everything = await aimtrack_async("jobs", "retry", "--all-failed", db=db)
 
     assert everything.returncode == EXIT_OK, everything.stderr
     assert everything.stdout == "1 failed job(s) queued again\n"
@@ -231,30 +204,25 @@ def test_an_empty_queue_is_listed_as_such() -> None:
     )
 
 
-def test_jobs_before_the_schema_exists_say_what_to_run(
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    assert run_main("jobs", "list") == (EXIT_ERROR, "")
-    assert capsys.readouterr().err == (
+def test_jobs_before_the_schema_exists_say_what_to_run() -> None:
+    done = aimtrack("jobs", "list")
+    assert (done.returncode, done.stdout) == (EXIT_ERROR, "")
+    assert done.stderr == (
         "aimtrack: the database has no AimTrack schema yet; run: aimtrack db upgrade\n"
     )
 
 
 @pytest.mark.parametrize("bad", ["abc", "0", "-3", "1.5", "٣", "99999999999"])
-def test_a_bad_job_id_is_a_usage_error(bad: str, capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as done:
-        main(["jobs", "retry", "--", bad])
-    assert done.value.code == ARGPARSE_ERROR
-    err = capsys.readouterr().err
+def test_a_bad_job_id_is_a_usage_error(bad: str) -> None:
+    done = aimtrack("jobs", "retry", "--", bad)
+    assert done.returncode == ARGPARSE_ERROR
+    err = done.stderr
     assert err.startswith("usage: aimtrack jobs retry")
     assert f"{bad!r} is not a job id (see: aimtrack jobs list)" in err
 
 
 @pytest.mark.parametrize("args", [[], ["5", "--all-failed"]], ids=["no target", "both"])
-def test_retry_takes_exactly_one_target(
-    args: list[str], capsys: pytest.CaptureFixture[str]
-) -> None:
-    with pytest.raises(SystemExit) as done:
-        main(["jobs", "retry", *args])
-    assert done.value.code == ARGPARSE_ERROR
-    assert capsys.readouterr().err.startswith("usage: aimtrack jobs retry")
+def test_retry_takes_exactly_one_target(args: list[str]) -> None:
+    done = aimtrack("jobs", "retry", *args)
+    assert done.returncode == ARGPARSE_ERROR
+    assert done.stderr.startswith("usage: aimtrack jobs retry")

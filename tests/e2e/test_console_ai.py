@@ -3,12 +3,10 @@ further action, to a reflection message — from the model, or from the statisti
 
 from __future__ import annotations
 
-import asyncio
-import os
-import sys
 from pathlib import Path
 
-from tests.fakeai import FakeAI
+from tests.helpers.cli import spawn_async
+from tests.helpers.fakeai import FakeAI
 
 LOG_A_SESSION = "CZ 75 25m 50 schoten 431\n1\n1\n"  # quick entry, add the weapon, save
 REFLECTION = {
@@ -20,22 +18,15 @@ REFLECTION = {
 
 
 async def chat(tmp_path: Path, env: dict[str, str]) -> tuple[int, str, str]:
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("AIMTRACK_")}
-    full_env.update({"AIMTRACK_DATA_DIR": str(tmp_path / "data"), **env})
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "aimtrack",
+    """``aimtrack chat`` in a child process, typing :data:`LOG_A_SESSION`."""
+    done = await spawn_async(
         "chat",
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env=full_env,
+        env={"AIMTRACK_DATA_DIR": str(tmp_path / "data"), **env},
+        stdin=LOG_A_SESSION,
         cwd=tmp_path,
+        timeout=60,
     )
-    out, err = await asyncio.wait_for(process.communicate(LOG_A_SESSION.encode()), timeout=60)
-    assert process.returncode is not None
-    return process.returncode, out.decode(), err.decode()
+    return done.returncode, done.stdout, done.stderr
 
 
 async def test_the_console_prints_the_models_reflection_after_saving(tmp_path: Path) -> None:

@@ -22,7 +22,7 @@ import pytest
 
 from aimtrack.bot.app import build_conversation
 from aimtrack.bot.io import Press, Sender
-from aimtrack.bot.push import Activity, Messengers
+from aimtrack.bot.push import Activity
 from aimtrack.core.access import Access
 from aimtrack.core.clock import FixedClock
 from aimtrack.core.model import Job, JobStatus, Language, ProfileSpec, Transport
@@ -33,11 +33,11 @@ from aimtrack.jobs.worker import JobWorker
 from aimtrack.storage.engine import Database
 from aimtrack.storage.repos import JobQueue, ProfileRepo, UserDirectory
 from aimtrack.storage.repos.attachments import user_folder
-from tests.chat import NOW, Chat
-from tests.e2e.test_export_chat import Documents, Sent
-from tests.factories import Seeded, seed_user
+from tests.helpers.chat import NOW, Chat
+from tests.helpers.factories import Seeded, seed_user
 from tests.helpers.jobs import drain, job_worker
-from tests.integration.test_userdata import (
+from tests.helpers.outbox import Outbox, Sent, recording
+from tests.helpers.userdata import (
     A_MARK,
     B_MARK,
     owned_tables,
@@ -55,7 +55,7 @@ class Rig:
     data_dir: Path
     clock: FixedClock
     worker: JobWorker
-    outbox: Documents
+    outbox: Outbox
     a: Seeded
     b: Seeded
     chat_a: Chat
@@ -79,9 +79,7 @@ async def rig(db: Database, data_dir: Path, *, access: Access | None = None) -> 
     clock = FixedClock(NOW)
     access = access or Access(console=False)
     conversation = build_conversation(db, clock=clock, data_dir=data_dir, access=access)
-    outbox = Documents()
-    messengers = Messengers()
-    messengers.register(Transport.TELEGRAM, outbox)
+    messengers, outbox = recording(Transport.TELEGRAM)
     worker = job_worker(db, clock=clock, data_dir=data_dir, messengers=messengers, access=access)
 
     def chat(telegram_id: int) -> Chat:

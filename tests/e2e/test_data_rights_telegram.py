@@ -17,11 +17,9 @@ import sqlalchemy as sa
 from aimtrack.storage.engine import Database
 from aimtrack.storage.repos.userdata import user_tables
 from aimtrack.storage.tables import SessionRow, UserRow
-from tests.chat import jpeg
-from tests.e2e.test_ai_telegram import ANNA, api, reflections, running_bot, say, tap, until
-from tests.fakebotapi import FakeBotAPI, message, photo
-
-__all__ = ["api"]  # the fixture, shared with the AI tests
+from tests.helpers.chat import jpeg
+from tests.helpers.fakebotapi import FakeBotAPI, message, photo
+from tests.helpers.telegram import ANNA, reflections, running_bot, say, tap, until
 
 
 async def log_with_a_photo(api: FakeBotAPI) -> bytes:
@@ -31,7 +29,10 @@ async def log_with_a_photo(api: FakeBotAPI) -> bytes:
         await tap(api, "toevoegen", confirm)
     content = jpeg((800, 600))
     file_id, unique = api.add_file(content)
-    await say(api, photo(ANNA, [(file_id, unique, 800, 600, len(content))]), "Foto toegevoegd")
+    # The photo is acknowledged, then the confirm step comes again with new buttons: wait for
+    # those, or "Opslaan" below would press the old ones.
+    shown = await say(api, photo(ANNA, [(file_id, unique, 800, 600, len(content))]), confirm)
+    assert "Foto toegevoegd" in shown
     await tap(api, "Opslaan", "Opgeslagen")
     # The session's reflection comes next, so its buttons are not the latest ones later.
     await until(lambda: len(reflections(api)) == 1, "the reflection")

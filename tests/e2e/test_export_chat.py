@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
 
-from aimtrack.bot.io import Press, Reply
-from aimtrack.bot.push import Activity, Messengers
+from aimtrack.bot.io import Press
+from aimtrack.bot.push import Activity
 from aimtrack.core.model import (
     EntrySpec,
     Job,
@@ -30,32 +30,9 @@ from aimtrack.core.model import (
 from aimtrack.jobs.worker import JobWorker
 from aimtrack.storage.engine import Database
 from aimtrack.storage.repos import JobQueue, ProfileRepo, SessionRepo, UserDirectory, WeaponRepo
-from tests.chat import Chat
+from tests.helpers.chat import Chat
 from tests.helpers.jobs import drain, job_worker
-
-
-@dataclass
-class Sent:
-    chat_id: str
-    text: str
-    files: list[tuple[str, bytes]]
-    captions: list[str | None] = field(default_factory=list)  # one per file
-
-
-@dataclass
-class Documents:
-    """A transport's pusher that keeps what it was asked to send, file contents included."""
-
-    sent: list[Sent] = field(default_factory=list)
-    activities: list[Activity] = field(default_factory=list)
-
-    async def push(self, chat_id: str, reply: Reply) -> str:
-        files = [(f.name or f.path.name, f.path.read_bytes()) for f in reply.files]
-        self.sent.append(Sent(chat_id, reply.text, files, [f.caption for f in reply.files]))
-        return f"m{len(self.sent)}"
-
-    async def working(self, chat_id: str, activity: Activity) -> None:
-        self.activities.append(activity)
+from tests.helpers.outbox import Outbox, Sent, recording
 
 
 @dataclass
@@ -63,7 +40,7 @@ class Shooter:
     db: Database
     chat: Chat
     worker: JobWorker
-    outbox: Documents
+    outbox: Outbox
     user_id: int
     cz: int
     walther: int
@@ -79,9 +56,7 @@ async def shooter(db: Database, data_dir: Path, user: str = "anna") -> Shooter:
     """A chat user with a CZ (used on 3 days of 2026) and a Walther (once, in 2025), whose
     serial numbers carry the user's name."""
     chat = Chat.open(db, data_dir, user=user)
-    outbox = Documents()
-    messengers = Messengers()
-    messengers.register("console", outbox)
+    messengers, outbox = recording()
     worker = job_worker(db, clock=chat.conversation.clock, data_dir=data_dir, messengers=messengers)
     await chat.say("/start")
     async with db.transaction() as s:

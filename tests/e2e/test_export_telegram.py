@@ -11,9 +11,9 @@ from pathlib import Path
 from pypdf import PdfReader
 
 from aimtrack.storage.engine import Database
-from tests.e2e.test_ai_telegram import (
+from tests.helpers.fakebotapi import FakeBotAPI, message
+from tests.helpers.telegram import (
     ANNA,
-    api,
     log_a_session,
     reflections,
     running_bot,
@@ -21,9 +21,6 @@ from tests.e2e.test_ai_telegram import (
     tap,
     until,
 )
-from tests.fakebotapi import FakeBotAPI, message
-
-__all__ = ["api"]  # the fixture, shared with the AI tests
 
 
 async def test_a_register_arrives_as_a_document(

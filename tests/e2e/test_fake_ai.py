@@ -19,7 +19,7 @@ from openai.types.chat import ChatCompletion
 from pydantic import BaseModel, Field
 
 from aimtrack.ai.schemas import CoachAnswerOut, InsightOut, ReflectionOut
-from tests.fakeai import (
+from tests.helpers.fakeai import (
     NOT_JSON,
     PROXY_ERROR_PAGE,
     AIRequest,
@@ -63,12 +63,6 @@ def schema_format(model: type[BaseModel]) -> dict[str, Any]:
 
 def user(text: str) -> list[dict[str, Any]]:
     return [{"role": "user", "content": text}]
-
-
-@pytest.fixture
-async def ai() -> AsyncIterator[FakeAI]:
-    async with FakeAI() as fake:
-        yield fake
 
 
 @pytest.fixture

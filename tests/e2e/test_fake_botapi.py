@@ -2,8 +2,9 @@
 
 Every request here goes over real HTTP (PTB's HTTPXRequest) to :class:`FakeBotAPI` on
 127.0.0.1, so these tests pin what PTB 22 actually sends and what the fake answers. The spec
-validation tests skip when ``../shared/refs/telegram-bot-api.json`` is absent; the fake's own
-tests always run.
+is the copy in ``tests/helpers/refs``. The fake here is ``fake_api``, not the tier's ``fake_api``
+fixture: these tests make calls the spec refuses on purpose, which ``fake_api`` would report at
+teardown.
 """
 
 from __future__ import annotations
@@ -28,45 +29,33 @@ from telegram import (
 from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest, EndPointNotFound, InvalidToken, RetryAfter
 
-from tests import fakebotapi
-from tests.botapi_spec import Spec, load_spec, validate_call, validate_calls
-from tests.fakebotapi import FakeBotAPI, callback, document, message, photo
+from tests.helpers.botapi_spec import Spec, load_spec, validate_call, validate_calls
+from tests.helpers.fakebotapi import FakeBotAPI, callback, document, message, photo
 
 TOKEN = "123:ABC"
 CHAT = 4242
-SPEC_ABSENT = "Bot API spec ../shared/refs/telegram-bot-api.json is absent: cannot validate calls"
 JPEG = bytes.fromhex("ffd8ffe000104a46494600010100000100010000ffd9")  # a tiny JPEG header
 
 
-@pytest.fixture(autouse=True)
-def _ptb_timedelta(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Opt in to PTB's timedelta time periods (the v22.2+ future default).
-
-    Without it, building ``RetryAfter`` (and reading other time periods) emits
-    PTBDeprecationWarning, which this suite turns into errors.
-    """
-    monkeypatch.setenv("PTB_TIMEDELTA", "true")
+pytestmark = pytest.mark.usefixtures("ptb_timedelta")  # RetryAfter warns without it
 
 
 @pytest.fixture(scope="session")
 def spec() -> Spec:
-    """The Bot API spec, parsed once per run; skips the test when the file is absent."""
-    loaded = load_spec()
-    if loaded is None:
-        pytest.skip(SPEC_ABSENT)
-    return loaded
+    """The Bot API spec, parsed once per run."""
+    return load_spec()
 
 
 @pytest.fixture
-async def api() -> AsyncIterator[FakeBotAPI]:
+async def fake_api() -> AsyncIterator[FakeBotAPI]:
     async with FakeBotAPI(token=TOKEN) as fake:
         yield fake
 
 
 @pytest.fixture
-async def bot(api: FakeBotAPI) -> AsyncIterator[telegram.Bot]:
+async def bot(fake_api: FakeBotAPI) -> AsyncIterator[telegram.Bot]:
     async with telegram.Bot(
-        TOKEN, base_url=api.base_url, base_file_url=api.base_file_url
+        TOKEN, base_url=fake_api.base_url, base_file_url=fake_api.base_file_url
     ) as real_bot:
         yield real_bot
 
@@ -86,36 +75,38 @@ def keyboard() -> InlineKeyboardMarkup:
 # --- the fake -------------------------------------------------------------------------------
 
 
-async def test_get_me(api: FakeBotAPI, bot: telegram.Bot) -> None:
+async def test_get_me(fake_api: FakeBotAPI, bot: telegram.Bot) -> None:
     me = await bot.get_me()
 
     assert me.id == 123
     assert me.is_bot
     assert me.username == "aimtrack_test_bot"
     assert me.can_join_groups is True
-    assert api.calls_to("getMe")  # Bot.initialize() already called it once
+    assert fake_api.calls_to("getMe")  # Bot.initialize() already called it once
 
 
-async def test_wrong_token_is_unauthorized(api: FakeBotAPI) -> None:
-    stranger = telegram.Bot("999:WRONG", base_url=api.base_url, base_file_url=api.base_file_url)
+async def test_wrong_token_is_unauthorized(fake_api: FakeBotAPI) -> None:
+    stranger = telegram.Bot(
+        "999:WRONG", base_url=fake_api.base_url, base_file_url=fake_api.base_file_url
+    )
     with pytest.raises(InvalidToken):
         await stranger.initialize()
     await stranger.shutdown()
-    assert api.calls == []
+    assert fake_api.calls == []
 
 
-async def test_unknown_method_is_not_found(api: FakeBotAPI, bot: telegram.Bot) -> None:
+async def test_unknown_method_is_not_found(fake_api: FakeBotAPI, bot: telegram.Bot) -> None:
     with pytest.raises(EndPointNotFound):
         await bot.do_api_request("sendTelepathy", api_kwargs={"chat_id": CHAT})
-    assert api.calls_to("sendTelepathy")[0].status == 404
+    assert fake_api.calls_to("sendTelepathy")[0].status == 404
 
 
-async def test_send_message_records_decoded_params(api: FakeBotAPI, bot: telegram.Bot) -> None:
+async def test_send_message_records_decoded_params(fake_api: FakeBotAPI, bot: telegram.Bot) -> None:
     sent = await bot.send_message(
         CHAT, "<b>Sessie</b> opgeslagen", parse_mode=ParseMode.HTML, reply_markup=keyboard()
     )
 
-    (call,) = api.calls_to("sendMessage")
+    (call,) = fake_api.calls_to("sendMessage")
     assert call.content_type == "application/x-www-form-urlencoded"
     assert call.params["chat_id"] == CHAT
     assert call.params["text"] == "<b>Sessie</b> opgeslagen"
@@ -124,31 +115,39 @@ async def test_send_message_records_decoded_params(api: FakeBotAPI, bot: telegra
     assert sent.text == "Sessie opgeslagen"  # what Telegram shows: the markup is parsed away
     assert sent.reply_markup == keyboard()
     assert sent.chat.id == CHAT
-    assert api.sent_texts(CHAT) == ["<b>Sessie</b> opgeslagen"]
-    assert api.sent_texts(CHAT, plain=True) == ["Sessie opgeslagen"]
-    assert api.sent_texts(CHAT + 1) == []
-    assert api.last_keyboard(CHAT) == [
+    assert fake_api.sent_texts(CHAT) == ["<b>Sessie</b> opgeslagen"]
+    assert fake_api.sent_texts(CHAT, plain=True) == ["Sessie opgeslagen"]
+    assert fake_api.sent_texts(CHAT + 1) == []
+    assert fake_api.last_keyboard(CHAT) == [
         [("Nieuwe sessie", "session:new"), ("Wapens", "weapons")],
         [("Help", None)],
     ]
 
 
-async def test_numeric_looking_text_stays_a_string(api: FakeBotAPI, bot: telegram.Bot) -> None:
+async def test_numeric_looking_text_stays_a_string(fake_api: FakeBotAPI, bot: telegram.Bot) -> None:
     await bot.send_message(CHAT, "123")
     await bot.send_message(CHAT, "true")
 
-    assert api.sent_texts() == ["123", "true"]
+    assert fake_api.sent_texts() == ["123", "true"]
 
 
-async def test_form_values_decode_without_the_spec(
-    api: FakeBotAPI, bot: telegram.Bot, monkeypatch: pytest.MonkeyPatch
+async def test_form_values_of_a_method_the_spec_does_not_know_decode_by_its_string_list(
+    fake_api: FakeBotAPI, bot: telegram.Bot
 ) -> None:
-    """Without the spec the fake falls back to its list of string parameters."""
-    monkeypatch.setattr(fakebotapi, "load_spec", lambda: None)
+    """Where the spec has no word on a parameter the fake falls back to its list of string
+    parameters: "42" as text stays a string, everything else is decoded from JSON."""
+    with pytest.raises(EndPointNotFound):
+        await bot.do_api_request(
+            "sendTelepathy",
+            api_kwargs={
+                "chat_id": CHAT,
+                "text": "42",
+                "disable_notification": True,
+                "reply_markup": keyboard(),
+            },
+        )
 
-    await bot.send_message(CHAT, "42", reply_markup=keyboard(), disable_notification=True)
-
-    (call,) = api.calls_to("sendMessage")
+    (call,) = fake_api.calls_to("sendTelepathy")
     assert call.params == {
         "chat_id": CHAT,
         "text": "42",
@@ -157,7 +156,7 @@ async def test_form_values_decode_without_the_spec(
     }
 
 
-async def test_edit_message_and_not_modified(api: FakeBotAPI, bot: telegram.Bot) -> None:
+async def test_edit_message_and_not_modified(fake_api: FakeBotAPI, bot: telegram.Bot) -> None:
     sent = await bot.send_message(CHAT, "Kies", reply_markup=keyboard())
 
     edited = await bot.edit_message_text("Gekozen", chat_id=CHAT, message_id=sent.message_id)
@@ -171,14 +170,17 @@ async def test_edit_message_and_not_modified(api: FakeBotAPI, bot: telegram.Bot)
         await bot.edit_message_reply_markup(chat_id=CHAT, message_id=sent.message_id)
 
     await bot.edit_message_reply_markup(CHAT, sent.message_id, reply_markup=keyboard())
-    assert api.last_keyboard(CHAT)[0] == [("Nieuwe sessie", "session:new"), ("Wapens", "weapons")]
+    assert fake_api.last_keyboard(CHAT)[0] == [
+        ("Nieuwe sessie", "session:new"),
+        ("Wapens", "weapons"),
+    ]
     await bot.edit_message_reply_markup(chat_id=CHAT, message_id=sent.message_id)
-    assert api.last_keyboard(CHAT) == []
-    assert api.sent_texts(CHAT) == ["Kies", "Gekozen"]  # failed edits are not counted
+    assert fake_api.last_keyboard(CHAT) == []
+    assert fake_api.sent_texts(CHAT) == ["Kies", "Gekozen"]  # failed edits are not counted
 
 
-async def test_get_updates_offset_semantics(api: FakeBotAPI, bot: telegram.Bot) -> None:
-    ids = [api.push_update(message(CHAT, f"bericht {n}")) for n in range(3)]
+async def test_get_updates_offset_semantics(fake_api: FakeBotAPI, bot: telegram.Bot) -> None:
+    ids = [fake_api.push_update(message(CHAT, f"bericht {n}")) for n in range(3)]
     assert ids == [1, 2, 3]
 
     everything = await bot.get_updates()
@@ -188,29 +190,33 @@ async def test_get_updates_offset_semantics(api: FakeBotAPI, bot: telegram.Bot) 
         "bericht 1",
         "bericht 2",
     ]
-    assert len(api.pending_updates()) == 3  # fetching alone confirms nothing
+    assert len(fake_api.pending_updates()) == 3  # fetching alone confirms nothing
 
     after_first = await bot.get_updates(offset=2)
     assert [u.update_id for u in after_first] == [2, 3]
-    assert api.is_confirmed(1)
+    assert fake_api.is_confirmed(1)
     again = await bot.get_updates()  # no offset: from the earliest unconfirmed, #1 is gone
     assert [u.update_id for u in again] == [2, 3]
     assert [u.update_id for u in await bot.get_updates(offset=2, limit=1)] == [2]
 
     assert await bot.get_updates(offset=10) == ()
-    assert api.pending_updates() == []
-    await api.wait_until_confirmed(3, timeout=1)
+    assert fake_api.pending_updates() == []
+    await fake_api.wait_until_confirmed(3, timeout=1)
 
 
-async def test_negative_offset_keeps_the_last_updates(api: FakeBotAPI, bot: telegram.Bot) -> None:
+async def test_negative_offset_keeps_the_last_updates(
+    fake_api: FakeBotAPI, bot: telegram.Bot
+) -> None:
     for n in range(4):
-        api.push_update(message(CHAT, str(n)))
+        fake_api.push_update(message(CHAT, str(n)))
 
     assert [u.update_id for u in await bot.get_updates(offset=-1)] == [4]
-    assert [u["update_id"] for u in api.pending_updates()] == [4]
+    assert [u["update_id"] for u in fake_api.pending_updates()] == [4]
 
 
-async def test_long_poll_returns_when_an_update_arrives(api: FakeBotAPI, bot: telegram.Bot) -> None:
+async def test_long_poll_returns_when_an_update_arrives(
+    fake_api: FakeBotAPI, bot: telegram.Bot
+) -> None:
     loop = asyncio.get_running_loop()
     started = loop.time()
     assert await bot.get_updates(timeout=1) == ()  # waits, capped at 1 s
@@ -219,28 +225,32 @@ async def test_long_poll_returns_when_an_update_arrives(api: FakeBotAPI, bot: te
     poll = asyncio.create_task(bot.get_updates(offset=1, timeout=30))
     await asyncio.sleep(0.2)
     assert not poll.done()
-    update_id = api.push_update(message(CHAT, "/start"))
+    update_id = fake_api.push_update(message(CHAT, "/start"))
     updates = await asyncio.wait_for(poll, timeout=5)
 
     assert [u.update_id for u in updates] == [update_id]
     assert updates[0].message is not None
     assert updates[0].message.text == "/start"
-    waiter = asyncio.create_task(api.wait_until_confirmed(update_id, timeout=5))
+    waiter = asyncio.create_task(fake_api.wait_until_confirmed(update_id, timeout=5))
     await bot.get_updates(offset=update_id + 1)
     await waiter
 
 
-async def test_allowed_updates_filters_like_telegram(api: FakeBotAPI, bot: telegram.Bot) -> None:
-    api.push_update(message(CHAT, "hallo"))
-    api.push_update(callback(CHAT, "weapons", message_id=7))
+async def test_allowed_updates_filters_like_telegram(
+    fake_api: FakeBotAPI, bot: telegram.Bot
+) -> None:
+    fake_api.push_update(message(CHAT, "hallo"))
+    fake_api.push_update(callback(CHAT, "weapons", message_id=7))
 
     updates = await bot.get_updates(allowed_updates=["callback_query"])
 
     assert [u.update_id for u in updates] == [2]
-    assert api.is_confirmed(1)
+    assert fake_api.is_confirmed(1)
 
 
-async def test_get_updates_conflicts_with_a_webhook(api: FakeBotAPI, bot: telegram.Bot) -> None:
+async def test_get_updates_conflicts_with_a_webhook(
+    fake_api: FakeBotAPI, bot: telegram.Bot
+) -> None:
     await bot.set_webhook("https://example.org/hook")
     assert (await bot.get_webhook_info()).url == "https://example.org/hook"
     with pytest.raises(telegram.error.Conflict):
@@ -285,10 +295,10 @@ async def test_factories_parse_as_ptb_updates(bot: telegram.Bot) -> None:
     assert pdf.message.document.file_name == "kaart.pdf"
 
 
-async def test_get_file_and_download(api: FakeBotAPI, bot: telegram.Bot) -> None:
+async def test_get_file_and_download(fake_api: FakeBotAPI, bot: telegram.Bot) -> None:
     content = JPEG + b"target photo"
-    file_id, unique_id = api.add_file(content)
-    api.push_update(photo(CHAT, [(file_id, unique_id, 1280, 960, len(content))]))
+    file_id, unique_id = fake_api.add_file(content)
+    fake_api.push_update(photo(CHAT, [(file_id, unique_id, 1280, 960, len(content))]))
 
     (update,) = await bot.get_updates()
     assert update.message is not None
@@ -297,44 +307,46 @@ async def test_get_file_and_download(api: FakeBotAPI, bot: telegram.Bot) -> None
     assert tg_file.file_unique_id == unique_id
     assert tg_file.file_size == len(content)
     assert tg_file.file_path is not None
-    assert tg_file.file_path.startswith(api.base_file_url)
+    assert tg_file.file_path.startswith(fake_api.base_file_url)
     assert await tg_file.download_as_bytearray() == bytearray(content)
 
 
-async def test_get_file_too_big(api: FakeBotAPI, bot: telegram.Bot) -> None:
-    file_id, _ = api.add_file(b"pretend this is 21 MB", file_size=21 * 1024 * 1024)
+async def test_get_file_too_big(fake_api: FakeBotAPI, bot: telegram.Bot) -> None:
+    file_id, _ = fake_api.add_file(b"pretend this is 21 MB", file_size=21 * 1024 * 1024)
     with pytest.raises(BadRequest, match=r"(?i)file is too big"):
         await bot.get_file(file_id)
 
 
-async def test_send_photo_and_document_upload_files(api: FakeBotAPI, bot: telegram.Bot) -> None:
+async def test_send_photo_and_document_upload_files(
+    fake_api: FakeBotAPI, bot: telegram.Bot
+) -> None:
     sent_photo = await bot.send_photo(CHAT, JPEG, caption="Kaart <1>")
     sent_doc = await bot.send_document(
         CHAT, b"datum;score\n2024-05-01;93\n", filename="export.csv", caption="Export"
     )
 
-    (photo_call,) = api.calls_to("sendPhoto")
+    (photo_call,) = fake_api.calls_to("sendPhoto")
     assert photo_call.content_type == "multipart/form-data"
     assert photo_call.params == {"chat_id": CHAT, "caption": "Kaart <1>"}
     assert photo_call.files["photo"].content == JPEG
-    (doc_call,) = api.calls_to("sendDocument")
+    (doc_call,) = fake_api.calls_to("sendDocument")
     assert doc_call.files["document"].content == b"datum;score\n2024-05-01;93\n"
     assert doc_call.files["document"].filename == "export.csv"
     assert sent_photo.photo[-1].file_size == len(JPEG)
-    assert api.file_content(sent_photo.photo[-1].file_id) == JPEG
+    assert fake_api.file_content(sent_photo.photo[-1].file_id) == JPEG
     assert sent_doc.document is not None
     assert sent_doc.document.file_name == "export.csv"
     assert sent_doc.caption == "Export"
-    assert api.sent_texts(CHAT) == ["Kaart <1>", "Export"]
+    assert fake_api.sent_texts(CHAT) == ["Kaart <1>", "Export"]
 
 
-async def test_set_and_get_my_commands(api: FakeBotAPI, bot: telegram.Bot) -> None:
+async def test_set_and_get_my_commands(fake_api: FakeBotAPI, bot: telegram.Bot) -> None:
     commands = [BotCommand("sessie", "Nieuwe sessie"), BotCommand("wapens", "Je wapens")]
     assert await bot.set_my_commands(commands, language_code="nl")
 
     assert await bot.get_my_commands(language_code="nl") == tuple(commands)
     assert await bot.get_my_commands() == ()
-    (call,) = api.calls_to("setMyCommands")
+    (call,) = fake_api.calls_to("setMyCommands")
     assert call.params == {
         "commands": [
             {"command": "sessie", "description": "Nieuwe sessie"},
@@ -346,23 +358,25 @@ async def test_set_and_get_my_commands(api: FakeBotAPI, bot: telegram.Bot) -> No
     assert await bot.get_my_commands(language_code="nl") == ()
 
 
-async def test_answer_callback_query_and_chat_action(api: FakeBotAPI, bot: telegram.Bot) -> None:
-    api.push_update(callback(CHAT, "weapons", message_id=1))
+async def test_answer_callback_query_and_chat_action(
+    fake_api: FakeBotAPI, bot: telegram.Bot
+) -> None:
+    fake_api.push_update(callback(CHAT, "weapons", message_id=1))
     (update,) = await bot.get_updates()
     assert update.callback_query is not None
 
     assert await update.callback_query.answer("Opgeslagen")
     assert await bot.send_chat_action(CHAT, ChatAction.UPLOAD_DOCUMENT)
-    (answer,) = api.calls_to("answerCallbackQuery")
+    (answer,) = fake_api.calls_to("answerCallbackQuery")
     assert answer.params == {"callback_query_id": update.callback_query.id, "text": "Opgeslagen"}
-    assert api.calls_to("sendChatAction")[0].params == {
+    assert fake_api.calls_to("sendChatAction")[0].params == {
         "chat_id": CHAT,
         "action": "upload_document",
     }
 
 
-async def test_fail_next_surfaces_retry_after(api: FakeBotAPI, bot: telegram.Bot) -> None:
-    api.fail_next(
+async def test_fail_next_surfaces_retry_after(fake_api: FakeBotAPI, bot: telegram.Bot) -> None:
+    fake_api.fail_next(
         "sendMessage", status=429, description="Too Many Requests: retry after 7", retry_after=7
     )
 
@@ -371,16 +385,16 @@ async def test_fail_next_surfaces_retry_after(api: FakeBotAPI, bot: telegram.Bot
     assert caught.value.retry_after == dt.timedelta(seconds=7)  # PTB_TIMEDELTA=true
 
     await bot.send_message(CHAT, "weer goed")  # only the next call failed
-    assert [c.status for c in api.calls_to("sendMessage")] == [429, 200]
-    assert api.sent_texts(CHAT) == ["weer goed"]
+    assert [c.status for c in fake_api.calls_to("sendMessage")] == [429, 200]
+    assert fake_api.sent_texts(CHAT) == ["weer goed"]
 
 
-async def test_fail_next_times_and_bad_request(api: FakeBotAPI, bot: telegram.Bot) -> None:
-    api.fail_next("getFile", status=400, description="Bad Request: invalid file_id", times=2)
+async def test_fail_next_times_and_bad_request(fake_api: FakeBotAPI, bot: telegram.Bot) -> None:
+    fake_api.fail_next("getFile", status=400, description="Bad Request: invalid file_id", times=2)
     for _ in range(2):
         with pytest.raises(BadRequest, match=r"(?i)invalid file_id"):
             await bot.get_file("nope")
-    file_id, _ = api.add_file(b"x")
+    file_id, _ = fake_api.add_file(b"x")
     assert (await bot.get_file(file_id)).file_size == 1
 
 
@@ -392,11 +406,11 @@ def problems(spec: Spec, method: str, params: dict[str, Any], **files: Any) -> l
 
 
 async def test_calls_ptb_makes_validate_clean(
-    spec: Spec, api: FakeBotAPI, bot: telegram.Bot
+    spec: Spec, fake_api: FakeBotAPI, bot: telegram.Bot
 ) -> None:
     user_text = "<script>alert('x') & co</script>"
-    api.push_update(callback(CHAT, "weapons", message_id=1))
-    file_id, _ = api.add_file(JPEG)
+    fake_api.push_update(callback(CHAT, "weapons", message_id=1))
+    file_id, _ = fake_api.add_file(JPEG)
     (update,) = await bot.get_updates(timeout=0, allowed_updates=["message", "callback_query"])
     assert update.callback_query is not None
     await update.callback_query.answer("Opgeslagen")
@@ -428,12 +442,12 @@ async def test_calls_ptb_makes_validate_clean(
     await bot.delete_webhook(drop_pending_updates=False)
     await bot.get_webhook_info()
 
-    assert len(api.calls) >= 15
-    assert validate_calls(spec, api.calls) == []
+    assert len(fake_api.calls) >= 15
+    assert validate_calls(spec, fake_api.calls) == []
 
 
 async def test_validator_catches_what_ptb_lets_through(
-    spec: Spec, api: FakeBotAPI, bot: telegram.Bot
+    spec: Spec, fake_api: FakeBotAPI, bot: telegram.Bot
 ) -> None:
     too_long = "x" * 65
     await bot.send_message(
@@ -445,7 +459,7 @@ async def test_validator_catches_what_ptb_lets_through(
         ),
     )
 
-    found = validate_calls(spec, api.calls_to("sendMessage"))
+    found = validate_calls(spec, fake_api.calls_to("sendMessage"))
     assert any("unescaped '<'" in p or "unsupported HTML tag <script>" in p for p in found)
     assert any("callback_data: 65 bytes" in p for p in found)
 

@@ -1,8 +1,8 @@
 """The AI server down for the whole run, end to end: ``aimtrack run`` (a child process, the
 attempts and backoff made short through its settings) against the fake Bot API, with nothing
 listening where the AI server should be; then the server comes back on that port and the
-owner retries the failed jobs, once with ``aimtrack jobs retry`` and once from ``/jobs`` in
-the chat.
+owner retries the failed jobs, once with ``aimtrack jobs retry`` (``aimtrack.cli.main`` in the
+test's process, on the database of the running child) and once from ``/jobs`` in the chat.
 
 What test_ai_jobs.py and test_ai_telegram.py already cover (in one process, a server that
 answers 5xx) is not repeated here: this is the outage as the owner meets it, with the real
@@ -11,7 +11,6 @@ entry points (docs/faults.md).
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -21,10 +20,12 @@ from aimtrack.cli import EXIT_OK
 from aimtrack.core.model import JobStatus
 from aimtrack.storage.engine import Database
 from aimtrack.storage.repos import UserDirectory
-from tests import botapi_spec
-from tests.conftest import BlankDatabase
-from tests.e2e.test_ai_recovery import WAIT_S, Bots, _free_port
-from tests.e2e.test_ai_telegram import (
+from tests.helpers.cli import aimtrack_async
+from tests.helpers.databases import BlankDatabase
+from tests.helpers.fakeai import FakeAI, answer
+from tests.helpers.fakebotapi import FakeBotAPI, message
+from tests.helpers.processes import WAIT_S, Bots, free_port, run_env
+from tests.helpers.telegram import (
     ANNA,
     MODEL,
     SAFETY,
@@ -38,9 +39,6 @@ from tests.e2e.test_ai_telegram import (
     tap,
     until,
 )
-from tests.e2e.test_cli_jobs import aimtrack
-from tests.fakeai import FakeAI, answer
-from tests.fakebotapi import FakeBotAPI, message
 
 ATTEMPTS = 3
 DOWN = (
@@ -50,39 +48,33 @@ DOWN = (
 
 
 @pytest.fixture
-async def bots(blank_database: BlankDatabase, tmp_path: Path) -> AsyncIterator[Bots]:
-    port = _free_port()  # nothing listens there: the AI server is down
-    async with FakeBotAPI() as api:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("AIMTRACK_")}
-        env.update(
-            {
-                "AIMTRACK_DATABASE_URL": blank_database.url,
-                "AIMTRACK_DATA_DIR": str(tmp_path / "data"),
-                "AIMTRACK_TELEGRAM_TOKEN": api.token,
-                "AIMTRACK_TELEGRAM_BASE_URL": f"http://127.0.0.1:{api.port}",
-                "AIMTRACK_ALLOWED_USERS": str(ANNA),
-                "AIMTRACK_AI_BASE_URL": f"http://127.0.0.1:{port}/v1",
-                "AIMTRACK_AI_MODEL": MODEL,
-                "AIMTRACK_AI_MAX_ATTEMPTS": str(ATTEMPTS),
-                "AIMTRACK_AI_TIMEOUT_S": "10",
-                "AIMTRACK_JOB_POLL_S": "0.3",
-                "AIMTRACK_JOB_BACKOFF_BASE_S": "0.2",
-                "AIMTRACK_JOB_BACKOFF_MAX_S": "0.5",
-                "AIMTRACK_WEB_PORT": str(_free_port()),
-                "PYTHONUNBUFFERED": "1",
-            }
-        )
-        db = Database.from_url(blank_database.url)
-        harness = Bots(api, FakeAI(port=port), env, db)  # the AI server starts later, or not
-        try:
-            yield harness
-        finally:
-            await harness.close()
-            await db.dispose()
-            print(harness.output())  # pytest shows it when the test failed
-    spec = botapi_spec.load_spec()
-    if spec is not None:
-        assert botapi_spec.validate_calls(spec, api.calls) == []
+async def bots(
+    api: FakeBotAPI, blank_database: BlankDatabase, tmp_path: Path
+) -> AsyncIterator[Bots]:
+    port = free_port()  # nothing listens there: the AI server is down
+    env = run_env(
+        api,
+        blank_database.url,
+        tmp_path / "data",
+        {
+            "AIMTRACK_ALLOWED_USERS": str(ANNA),
+            "AIMTRACK_AI_BASE_URL": f"http://127.0.0.1:{port}/v1",
+            "AIMTRACK_AI_MODEL": MODEL,
+            "AIMTRACK_AI_MAX_ATTEMPTS": str(ATTEMPTS),
+            "AIMTRACK_AI_TIMEOUT_S": "10",
+            "AIMTRACK_JOB_POLL_S": "0.3",
+            "AIMTRACK_JOB_BACKOFF_BASE_S": "0.2",
+            "AIMTRACK_JOB_BACKOFF_MAX_S": "0.5",
+        },
+    )
+    db = Database.from_url(blank_database.url)
+    harness = Bots(api, env, ai=FakeAI(port=port), db=db)  # the AI server starts later, or not
+    try:
+        yield harness
+    finally:
+        await harness.close()
+        await db.dispose()
+        print(harness.output())  # pytest shows it when the test failed
 
 
 async def test_an_outage_ends_in_labelled_fallbacks_and_a_retry_after_it_sends_reflections(
@@ -107,9 +99,10 @@ async def test_an_outage_ends_in_labelled_fallbacks_and_a_retry_after_it_sends_r
 
     async with bots.ai:  # the AI server is back, where it was
         bots.ai.script(answer(reflection("EERSTE")), answer(reflection("TWEEDE")))
-        retried = await aimtrack(bots.db, "jobs", "retry", str(first.id))
+        retried = await aimtrack_async("jobs", "retry", str(first.id), db=bots.db)
         assert retried.returncode == EXIT_OK, retried
         await until(lambda: len(reflections(bots.api)) == 3, "the first model's reflection")
+        await settled(bots.db, 2, timeout=WAIT_S)  # sent, then recorded as done: no longer running
 
         overview = await say(bots.api, message(ANNA, "/jobs"), "Wachtrij")
         assert "0 wachtend, 0 bezig, 1 mislukt" in overview

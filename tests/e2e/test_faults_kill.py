@@ -23,15 +23,12 @@ half as much again on a busy one (docs/faults.md).
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 import re
-import signal
 import sqlite3
-import sys
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,10 +39,10 @@ from aimtrack.core.model import WeaponSpec
 from aimtrack.storage import migrate
 from aimtrack.storage.engine import Database
 from aimtrack.storage.repos import UserDirectory, WeaponRepo
-from tests.conftest import BlankDatabase
-from tests.e2e.test_ai_recovery import _free_port
-from tests.e2e.test_ai_telegram import REFLECTION_TITLE, plain
-from tests.fakebotapi import FakeBotAPI, UploadedFile, callback, message
+from tests.helpers.databases import BlankDatabase
+from tests.helpers.fakebotapi import FakeBotAPI, UploadedFile, callback, message
+from tests.helpers.processes import Bots, run_env
+from tests.helpers.telegram import REFLECTION_TITLE, plain
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 
@@ -183,50 +180,6 @@ class Run:
         self.lines.append(text)
 
 
-class Processes:
-    """``aimtrack run`` children against the fake Bot API; their output is kept."""
-
-    def __init__(self, api: FakeBotAPI, env: dict[str, str]) -> None:
-        self.api = api
-        self.env = env
-        self.output: list[str] = []
-        self._readers: list[asyncio.Task[None]] = []
-        self.current: asyncio.subprocess.Process | None = None
-
-    async def start(self, name: str) -> asyncio.subprocess.Process:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "aimtrack",
-            "run",
-            env={**self.env, "AIMTRACK_WEB_PORT": str(_free_port())},
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-        )
-        self.current = process
-        self._readers.append(asyncio.create_task(self._read(name, process)))
-        return process
-
-    async def _read(self, name: str, process: asyncio.subprocess.Process) -> None:
-        assert process.stdout is not None
-        async for line in process.stdout:
-            self.output.append(f"[{name}] {line.decode(errors='replace')}")
-
-    async def kill(self, process: asyncio.subprocess.Process) -> None:
-        assert process.returncode is None, "".join(self.output[-100:])
-        os.kill(process.pid, signal.SIGKILL)
-        assert await process.wait() == -signal.SIGKILL
-
-    async def close(self) -> None:
-        if self.current is not None and self.current.returncode is None:
-            self.current.kill()
-            await self.current.wait()
-        for reader in self._readers:
-            async with asyncio.timeout(10):
-                await reader
-
-
 async def until(condition: Callable[[], bool], what: str, react: Callable[[], None]) -> None:
     try:
         async with asyncio.timeout(WAIT_S):
@@ -280,7 +233,7 @@ def _replies(api: FakeBotAPI) -> int:
 
 
 async def kill_once(
-    name: str, api: FakeBotAPI, processes: Processes, shooters: Shooters, rng: random.Random
+    name: str, api: FakeBotAPI, processes: Bots, shooters: Shooters, rng: random.Random
 ) -> tuple[str, float]:
     """Start a process and kill it at a random moment: during its start, after its first
     poll took the pending updates, or after its first reply (so that, however slow the
@@ -288,7 +241,7 @@ async def kill_once(
     after the start it came."""
     shooters.react()
     polls, replies = len(api.calls_to("getUpdates")), _replies(api)
-    process = await processes.start(name)
+    process = await processes.launch(name)
     started = time.monotonic()
     mode = rng.choices(list(MODES), weights=list(MODES.values()))[0]
     if mode == "start":
@@ -317,8 +270,8 @@ async def kill_once(
 
 @pytest.fixture
 async def fixture_env(
-    blank_database: BlankDatabase, tmp_path: Path
-) -> AsyncIterator[tuple[FakeBotAPI, dict[str, str], str]]:
+    api: FakeBotAPI, blank_database: BlankDatabase, tmp_path: Path
+) -> tuple[FakeBotAPI, dict[str, str], str]:
     db = Database.from_url(blank_database.url)
     try:
         await migrate.upgrade(db.engine)
@@ -328,28 +281,24 @@ async def fixture_env(
                 await WeaponRepo(s, account.user_id).add(WeaponSpec(name="CZ 75"))
     finally:
         await db.dispose()
-    async with FakeBotAPI() as api:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("AIMTRACK_")}
-        env.update(
-            {
-                "AIMTRACK_DATABASE_URL": blank_database.url,
-                "AIMTRACK_DATA_DIR": str(tmp_path / "data"),
-                "AIMTRACK_TELEGRAM_TOKEN": api.token,
-                "AIMTRACK_TELEGRAM_BASE_URL": f"http://127.0.0.1:{api.port}",
-                "AIMTRACK_JOB_LEASE_S": "1",  # a killed worker's job is taken over soon
-                "AIMTRACK_JOB_POLL_S": "0.2",
-                "AIMTRACK_JOB_BACKOFF_BASE_S": "0.1",
-                "AIMTRACK_JOB_BACKOFF_MAX_S": "0.5",
-                # Four busy shooters, each a few hundred sessions over the hour: no limit hit.
-                "AIMTRACK_USER_MESSAGES_PER_MINUTE": "600",
-                "AIMTRACK_USER_MESSAGE_BURST": "1000",
-                "AIMTRACK_AI_REQUESTS_PER_HOUR": "1000",
-                "AIMTRACK_AI_REQUESTS_PER_DAY": "10000",
-                "PYTHONUNBUFFERED": "1",
-            }
-        )
-        path = blank_database.url.removeprefix("sqlite+aiosqlite:///")
-        yield api, env, path
+    env = run_env(
+        api,
+        blank_database.url,
+        tmp_path / "data",
+        {
+            "AIMTRACK_JOB_LEASE_S": "1",  # a killed worker's job is taken over soon
+            "AIMTRACK_JOB_POLL_S": "0.2",
+            "AIMTRACK_JOB_BACKOFF_BASE_S": "0.1",
+            "AIMTRACK_JOB_BACKOFF_MAX_S": "0.5",
+            # Four busy shooters, each a few hundred sessions over the hour: no limit hit.
+            "AIMTRACK_USER_MESSAGES_PER_MINUTE": "600",
+            "AIMTRACK_USER_MESSAGE_BURST": "1000",
+            "AIMTRACK_AI_REQUESTS_PER_HOUR": "1000",
+            "AIMTRACK_AI_REQUESTS_PER_DAY": "10000",
+        },
+    )
+    path = blank_database.url.removeprefix("sqlite+aiosqlite:///")
+    return api, env, path
 
 
 async def test_kill_9_again_and_again_loses_no_acknowledged_session_and_stores_none_twice(
@@ -367,7 +316,7 @@ async def test_kill_9_again_and_again_loses_no_acknowledged_session_and_stores_n
     api.register("getUpdates", counted)
     rng = random.Random(SEED)  # noqa: S311 -- a repeatable schedule, not a secret
     shooters = Shooters(api)
-    processes = Processes(api, env)
+    processes = Bots(api, env)
     run = Run()
     began = time.monotonic()
     try:
@@ -383,17 +332,17 @@ async def test_kill_9_again_and_again_loses_no_acknowledged_session_and_stores_n
         # The last process answers everything still open, and stops cleanly.
         shooters.react()
         shooters.finishing = True
-        last = await processes.start("last")
+        last = await processes.launch("last")
         await until(shooters.settled, "every shooter to be answered", shooters.react)
         last.terminate()
         async with asyncio.timeout(WAIT_S):
-            assert await last.wait() == 0, "".join(processes.output[-100:])
+            assert await last.wait() == 0, processes.output(100)
         shooters.react()
         assert shooters.settled()
         stored, handled = await asyncio.to_thread(check, path, shooters)
     except BaseException:
         print("\n".join(run.lines))
-        print("".join(processes.output[-200:]))
+        print(processes.output(200))
         raise
     finally:
         await processes.close()

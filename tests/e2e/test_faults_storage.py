@@ -32,21 +32,18 @@ from aimtrack.storage.tables import (
     ProcessedUpdateRow,
     SessionRow,
 )
-from tests.chat import jpeg
-from tests.e2e.test_telegram import (
+from tests.helpers.chat import jpeg
+from tests.helpers.fakebotapi import FakeBotAPI, callback, message, photo
+from tests.helpers.telegram import (
     ANNA,
-    _weapons,
-    api,
+    add_weapon,
     button,
     count,
-    running_bot,
-    say,
-    tap,
+    reply,
+    running_application,
+    tap_reply,
     until,
 )
-from tests.fakebotapi import FakeBotAPI, callback, message, photo
-
-__all__ = ["api"]  # the fixture, shared with the Telegram tests
 
 CONFIRM = "Klopt dit?"
 DISK_FULL = "De schijf is vol"
@@ -141,16 +138,16 @@ async def test_a_full_disk_is_said_plainly_and_leaves_no_file_and_the_draft_inta
     monkeypatch: pytest.MonkeyPatch,
     fails_at: str,
 ) -> None:
-    await _weapons(db, ANNA)
+    await add_weapon(db, ANNA)
     disk = FullDisk(fails_at)
-    async with running_bot(api, db, tmp_path):
+    async with running_application(api, db, tmp_path):
         monkeypatch.setattr(files, "os", disk)
         # A photo without a session would start a draft: not when it cannot be kept.
         text = await send_photo(api, DISK_FULL)
         assert "Er is niets opgeslagen" in text
         assert await drafts(db) == []
         # A photo for the session being logged: the draft stays as it was.
-        assert CONFIRM in await say(api, message(ANNA, "CZ 75 25m 50 schoten 431"))
+        assert CONFIRM in await reply(api, message(ANNA, "CZ 75 25m 50 schoten 431"))
         before = await drafts(db)
         await send_photo(api, DISK_FULL)
         assert disk.failures == 2
@@ -160,7 +157,7 @@ async def test_a_full_disk_is_said_plainly_and_leaves_no_file_and_the_draft_inta
 
         monkeypatch.setattr(files, "os", os)  # space was made
         assert "Foto toegevoegd (1)" in await send_photo(api, "Foto toegevoegd", CONFIRM)
-        text = await tap(api, "Opslaan")
+        text = await tap_reply(api, "Opslaan")
 
     assert "Opgeslagen" in text
     assert "📷 1 foto" in text
@@ -172,10 +169,10 @@ async def test_a_full_disk_is_said_plainly_and_leaves_no_file_and_the_draft_inta
 async def test_a_full_disk_is_said_in_english_to_an_english_user(
     api: FakeBotAPI, db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    user_id = await _weapons(db, ANNA)
+    user_id = await add_weapon(db, ANNA)
     async with db.transaction() as s:
         await ProfileRepo(s, user_id).update(ProfileSpec(display_name="Anna", language=Language.EN))
-    async with running_bot(api, db, tmp_path):
+    async with running_application(api, db, tmp_path):
         monkeypatch.setattr(files, "os", FullDisk("write"))
         text = await send_photo(api, "The disk is full")
     assert "Nothing was saved" in text
@@ -210,9 +207,9 @@ async def test_a_turn_waits_for_a_write_lock_released_within_the_busy_timeout(
     api: FakeBotAPI, db: Database, tmp_path: Path
 ) -> None:
     held_s = 1.5  # well inside the 10 s busy timeout
-    await _weapons(db, ANNA)
-    async with running_bot(api, db, tmp_path):
-        assert CONFIRM in await say(api, message(ANNA, "CZ 75 25m 50 schoten 431"))
+    await add_weapon(db, ANNA)
+    async with running_application(api, db, tmp_path):
+        assert CONFIRM in await reply(api, message(ANNA, "CZ 75 25m 50 schoten 431"))
         before = len(api.sent_texts(ANNA))
         async with write_lock(db):
             pressed = time.monotonic()
@@ -238,19 +235,19 @@ async def test_a_write_lock_held_past_the_busy_timeout_asks_to_try_again_and_sav
         for p in engine.SQLITE_PRAGMAS
     )
     monkeypatch.setattr(engine, "SQLITE_PRAGMAS", pragmas)
-    await _weapons(db, ANNA)
-    async with running_bot(api, db, tmp_path):
-        assert CONFIRM in await say(api, message(ANNA, "CZ 75 25m 50 schoten 431"))
+    await add_weapon(db, ANNA)
+    async with running_application(api, db, tmp_path):
+        assert CONFIRM in await reply(api, message(ANNA, "CZ 75 25m 50 schoten 431"))
         before = await drafts(db)
         updates = await count(db, ProcessedUpdateRow)
         async with write_lock(db):
-            text = await say(api, opslaan(api))
+            text = await reply(api, opslaan(api))
             assert text == FAILED
         assert await count(db, SessionRow) == 0
         assert await drafts(db) == before
         assert await count(db, ProcessedUpdateRow) == updates  # not claimed: not handled
 
-        text = await say(api, opslaan(api))  # the same button, now the lock is gone
+        text = await reply(api, opslaan(api))  # the same button, now the lock is gone
 
     assert "Opgeslagen" in text
     assert await count(db, SessionRow) == 1

@@ -26,23 +26,21 @@ from aimtrack.core.access import Access
 from aimtrack.core.clock import SystemClock
 from aimtrack.storage.engine import Database
 from aimtrack.storage.tables import SessionRow
-from tests.e2e import test_telegram
-from tests.e2e.test_ai_telegram import (
+from tests.helpers.fakebotapi import Call, FakeBotAPI, message
+from tests.helpers.telegram import (
     ANNA,
     REFLECTION_TITLE,
-    api,
+    add_weapon,
+    count,
     plain,
     reflections,
     running_bot,
     say,
     settled,
     tap,
+    tap_reply,
     until,
 )
-from tests.e2e.test_telegram import count
-from tests.fakebotapi import Call, FakeBotAPI, message
-
-__all__ = ["api"]  # the fixture, shared with the AI tests
 
 SAVED = "Opgeslagen"
 CONFIRM = "Klopt dit?"
@@ -51,11 +49,7 @@ TOO_MANY = "Too Many Requests: retry after 1"
 PAST_THE_CLIENT_TIMEOUT_S = 6.0
 
 
-@pytest.fixture(autouse=True)
-def _ptb_timedelta(monkeypatch: pytest.MonkeyPatch) -> None:
-    """PTB's future default: building ``RetryAfter`` without it emits PTBDeprecationWarning,
-    which this suite turns into errors (in production it would only be logged)."""
-    monkeypatch.setenv("PTB_TIMEDELTA", "true")
+pytestmark = pytest.mark.usefixtures("ptb_timedelta")  # RetryAfter warns without it
 
 
 def showing(text: str) -> Callable[[Call], bool]:
@@ -265,7 +259,7 @@ async def test_updates_are_confirmed_only_once_handled_and_handled_once_after_a_
     """The bot handled the updates, but every getUpdates that would confirm them failed (and
     so did the one it makes when it stops): Telegram delivers them again to the next
     process, which recognises their update ids and answers nothing twice."""
-    await test_telegram._weapons(db, ANNA)
+    await add_weapon(db, ANNA)
     first = api.push_update(message(ANNA, "/help"))
     last = api.push_update(message(ANNA, "CZ 75 25m 50 schoten 431"))
 
@@ -286,7 +280,7 @@ async def test_updates_are_confirmed_only_once_handled_and_handled_once_after_a_
 
     async with polling_bot(api, db, tmp_path):
         await api.wait_until_confirmed(last)
-        text = await test_telegram.tap(api, "Opslaan")
+        text = await tap_reply(api, "Opslaan")
 
     assert SAVED in text
     texts = api.sent_texts(ANNA, plain=True)

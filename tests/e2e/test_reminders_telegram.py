@@ -21,9 +21,9 @@ from aimtrack.core.model import JobStatus, ProfileSpec
 from aimtrack.jobs.reminders import REMINDER, ReminderScan, running_transports
 from aimtrack.storage.engine import Database
 from aimtrack.storage.repos import ProfileRepo, UserDirectory
-from tests.e2e.test_ai_telegram import (
+from tests.helpers.fakebotapi import Call, FakeBotAPI
+from tests.helpers.telegram import (
     ANNA,
-    api,
     jobs,
     keyboard,
     plain,
@@ -32,9 +32,6 @@ from tests.e2e.test_ai_telegram import (
     tap,
     until,
 )
-from tests.fakebotapi import Call, FakeBotAPI
-
-__all__ = ["api"]  # the fixture, shared with the AI tests
 
 NOW = datetime(2026, 12, 2, 11, tzinfo=UTC)  # 12:00 in Amsterdam
 REMINDER_TEXT = "Je verlof verloopt op zo 31-01-2027."

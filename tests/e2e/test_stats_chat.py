@@ -1,13 +1,12 @@
 """/statistieken in the chat: the turn answers with the text at once and queues the charts;
 the real worker draws them (matplotlib) and pushes them as photos to the chat that asked.
 
-The clock is tests.chat.NOW: Monday 23 November 2026, 19:30 in Amsterdam.
+The clock is tests.helpers.chat.NOW: Monday 23 November 2026, 19:30 in Amsterdam.
 """
 
 from __future__ import annotations
 
 import io
-import os
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -16,7 +15,7 @@ from pathlib import Path
 from PIL import Image
 
 from aimtrack.bot.io import Press
-from aimtrack.bot.push import Activity, Messengers
+from aimtrack.bot.push import Activity
 from aimtrack.core.model import (
     CompetitionType,
     EntrySpec,
@@ -30,11 +29,10 @@ from aimtrack.core.model import (
 from aimtrack.jobs.worker import JobWorker
 from aimtrack.storage.engine import Database
 from aimtrack.storage.repos import JobQueue, ProfileRepo, SessionRepo, UserDirectory, WeaponRepo
-from tests.chat import Chat
-from tests.e2e.test_export_chat import Documents, Sent
+from tests.helpers.artefacts import ARTEFACTS
+from tests.helpers.chat import Chat
 from tests.helpers.jobs import drain, job_worker
-
-ARTEFACTS = Path(os.environ.get("AIMTRACK_ARTEFACTS") or Path(__file__).parents[2] / "artefacts")
+from tests.helpers.outbox import Outbox, Sent, recording
 
 
 @dataclass
@@ -42,7 +40,7 @@ class Shooter:
     db: Database
     chat: Chat
     worker: JobWorker
-    outbox: Documents
+    outbox: Outbox
     user_id: int
     cz: int
     walther: int
@@ -52,9 +50,7 @@ async def shooter(db: Database, data_dir: Path, user: str = "anna") -> Shooter:
     """A CZ 75 used weekly at 25 m (scored, rising) over the last 20 weeks, once at 50 m, and
     a Walther shot twice at 10 m; two club matches this year."""
     chat = Chat.open(db, data_dir, user=user)
-    outbox = Documents()
-    messengers = Messengers()
-    messengers.register("console", outbox)
+    messengers, outbox = recording()
     worker = job_worker(db, clock=chat.conversation.clock, data_dir=data_dir, messengers=messengers)
     await chat.say("/start")
     async with db.transaction() as s:
@@ -216,9 +212,7 @@ async def test_a_new_user_gets_a_clear_text_and_no_empty_charts(
     db: Database, tmp_path: Path
 ) -> None:
     chat = Chat.open(db, tmp_path, user="carla")
-    outbox = Documents()
-    messengers = Messengers()
-    messengers.register("console", outbox)
+    messengers, outbox = recording()
     worker = job_worker(db, clock=chat.conversation.clock, data_dir=tmp_path, messengers=messengers)
     await chat.say("/start")
     await chat.say("/stats")

@@ -14,9 +14,9 @@ from zoneinfo import ZoneInfo
 from PIL import Image
 
 from aimtrack.storage.engine import Database
-from tests.e2e.test_ai_telegram import (
+from tests.helpers.fakebotapi import FakeBotAPI, message
+from tests.helpers.telegram import (
     ANNA,
-    api,
     log_a_session,
     reflections,
     running_bot,
@@ -24,9 +24,6 @@ from tests.e2e.test_ai_telegram import (
     tap,
     until,
 )
-from tests.fakebotapi import FakeBotAPI, message
-
-__all__ = ["api"]  # the fixture, shared with the AI tests
 
 
 async def test_stats_arrive_as_text_and_photos(

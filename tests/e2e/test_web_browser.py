@@ -17,11 +17,10 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, Page, async_playwright
 
-from aimtrack.storage.engine import Database
 from aimtrack.storage.repos import UserDirectory
 from aimtrack.web.app import COOKIE
-from tests.integration.test_web import BOB_TG, Site, serving
-from tests.unit.test_register_pdf import ARTEFACTS
+from tests.helpers.artefacts import ARTEFACTS
+from tests.helpers.web import BOB_TG, Site
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
@@ -54,12 +53,6 @@ async def browser() -> AsyncIterator[Browser]:
             yield launched
         finally:
             await launched.close()
-
-
-@pytest.fixture
-async def site(db: Database) -> AsyncIterator[Site]:
-    async with serving(db) as served:
-        yield served
 
 
 @pytest.fixture

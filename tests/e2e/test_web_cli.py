@@ -4,26 +4,17 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import socket
-import subprocess
 import sys
 from pathlib import Path
 
 import httpx
 
 from aimtrack.web.app import COOKIE
-
-SECRET = "a-test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
-WAIT_S = 60.0  # a child's imports and migrations on a busy machine; nothing measures speed
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
+from tests.helpers.cli import settings_env, spawn
+from tests.helpers.processes import WAIT_S, free_port
+from tests.helpers.telegram import SECRET
 
 
 async def read_until(stream: asyncio.StreamReader, pattern: str) -> re.Match[str]:
@@ -39,8 +30,7 @@ async def read_until(stream: asyncio.StreamReader, pattern: str) -> re.Match[str
 
 async def test_run_serves_health_and_the_link_that_web_prints(tmp_path: Path) -> None:
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AIMTRACK_")}
-    env.update(
+    env = settings_env(
         {
             "AIMTRACK_DATA_DIR": str(tmp_path / "data"),
             "AIMTRACK_WEB_PORT": str(port),
@@ -96,21 +86,12 @@ def test_run_in_console_mode_goes_on_without_the_web_page_when_its_port_is_taken
     tmp_path: Path,
 ) -> None:
     """Trying AimTrack out (no Telegram token) must not fail on a busy port 8080."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AIMTRACK_")}
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        env.update({"AIMTRACK_DATA_DIR": str(tmp_path / "data"), "AIMTRACK_WEB_PORT": str(port)})
-        result = subprocess.run(
-            [sys.executable, "-m", "aimtrack", "run"],
-            input="/help\n/quit\n",
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=WAIT_S,
-            check=False,
-        )
+        env = {"AIMTRACK_DATA_DIR": str(tmp_path / "data"), "AIMTRACK_WEB_PORT": str(port)}
+        result = spawn("run", env=env, stdin="/help\n/quit\n", timeout=WAIT_S)
     assert result.returncode == 0, result.stderr
     assert "/sessie" in result.stdout
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr

@@ -1,106 +1,29 @@
 """Telegram and the web page in one process, as ``aimtrack run`` wires them: ``run_telegram``
 (the real PTB Application against the fake Bot API) with the web page on uvicorn in the same
-loop. Webhook mode sets the webhook itself and takes updates on the web page's
-``POST /telegram``; polling mode records its last good ``getUpdates`` for ``/health``.
+loop (``tests/helpers/telegram.py``: ``running``). Webhook mode sets the webhook itself and takes
+updates on the web page's ``POST /telegram``; polling mode records its last good ``getUpdates``
+for ``/health``.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from aimtrack.assembly import assemble, assemble_from, telegram_options
+from aimtrack.assembly import assemble, telegram_options
 from aimtrack.bot.app import command_menu
-from aimtrack.bot.conversation import Conversation
 from aimtrack.bot.transports.telegram.service import TransportError, run_telegram, webhook_secret
 from aimtrack.config import Settings
 from aimtrack.core.clock import SystemClock
 from aimtrack.storage.engine import Database
-from aimtrack.web.app import Webhook, build_app
-from aimtrack.web.health import TelegramStatus
-from aimtrack.web.links import WebKeys
-from aimtrack.web.server import WebServer
-from tests import botapi_spec
-from tests.e2e.test_ai_telegram import stop_bot, until
-from tests.fakebotapi import FakeBotAPI, message
-
-ANNA = 111
-SECRET = "a-test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
-HOOK_URL = "https://bot.example.org/telegram"
-HEADER = "X-Telegram-Bot-Api-Secret-Token"
+from aimtrack.web.app import Webhook
+from tests.helpers.fakebotapi import FakeBotAPI, message
+from tests.helpers.telegram import ANNA, HEADER, HOOK_URL, SECRET, running, until
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
-
-
-@pytest.fixture
-async def api() -> AsyncIterator[FakeBotAPI]:
-    async with FakeBotAPI() as fake:
-        yield fake
-    spec = botapi_spec.load_spec()
-    if spec is not None:
-        assert botapi_spec.validate_calls(spec, fake.calls) == []
-
-
-@dataclass
-class Running:
-    client: httpx.AsyncClient  # to the web page
-    status: TelegramStatus
-    webhook: Webhook
-    conversation: Conversation
-
-
-@asynccontextmanager
-async def running(
-    api: FakeBotAPI, db: Database, data_dir: Path, *, webhook_url: str | None, **more: Any
-) -> AsyncIterator[Running]:
-    """``run_telegram`` with the web page started in ``on_ready``, as ``cmd_run`` does
-    (``more``: further settings)."""
-    settings = Settings(
-        telegram_token=api.token,
-        telegram_base_url=api.base_url.removesuffix("/bot"),
-        webhook_url=webhook_url,
-        secret_key=SECRET,
-        job_poll_s=0.3,
-        data_dir=data_dir,
-        allowed_users=str(ANNA),
-        **more,
-    )
-    assembled = assemble_from(settings, db, clock=SystemClock(), coach=None)
-    conversation = assembled.conversation
-    status, webhook = TelegramStatus(SystemClock()), Webhook()
-    app = build_app(db, clock=SystemClock(), keys=WebKeys(SECRET), telegram=status, webhook=webhook)
-    web = WebServer(app, host="127.0.0.1", port=0)
-    bot = asyncio.create_task(
-        run_telegram(
-            telegram_options(settings),
-            conversation,
-            assembled.worker,
-            assembled.messengers,
-            menu=command_menu,
-            status=status,
-            webhook=webhook,
-            on_ready=web.start,
-        )
-    )
-    ready = "setWebhook" if webhook_url else "getUpdates"
-    try:
-        await until(lambda: bool(api.calls_to(ready)) or bot.done(), f"the bot's {ready}")
-        if bot.done():
-            bot.result()
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{web.port}") as client:
-            yield Running(client, status, webhook, conversation)
-    finally:
-        try:
-            await stop_bot(bot)
-        finally:
-            await web.stop()
 
 
 async def health(client: httpx.AsyncClient) -> dict[str, Any]:

@@ -29,7 +29,7 @@ from aimtrack.storage import migrate
 from aimtrack.storage.engine import Database
 from aimtrack.storage.repos import AttachmentRepo, SessionRepo, WeaponRepo
 from aimtrack.storage.tables import Base
-from tests.backup_data import (
+from tests.helpers.backup_data import (
     NOW,
     Installation,
     Unpacked,
@@ -45,7 +45,7 @@ from tests.backup_data import (
     url_of,
     write_file,
 )
-from tests.conftest import BlankFactory
+from tests.helpers.databases import BlankFactory
 
 HEAD = migrate.head_revision()
 

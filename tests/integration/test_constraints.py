@@ -20,7 +20,7 @@ from aimtrack.storage.tables import (
     SessionRow,
     WeaponRow,
 )
-from tests.factories import Seeded, attachment_row, count_rows, seed_user
+from tests.helpers.factories import Seeded, attachment_row, count_rows, seed_user
 
 Build = Callable[[AsyncSession, Seeded, Seeded], Awaitable[None]]
 

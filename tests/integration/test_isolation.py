@@ -46,7 +46,7 @@ from aimtrack.storage.repos import (
 )
 from aimtrack.storage.repos.attachments import user_folder
 from aimtrack.storage.tables import Base, CoachMessageRow, UserRow
-from tests.factories import Seeded, attachment_spec, seed_user
+from tests.helpers.factories import Seeded, attachment_spec, seed_user
 
 Attack = Callable[[Any, Seeded, Seeded], Awaitable[Any]]
 Check = Callable[[Any, Seeded, Seeded], bool]

@@ -17,7 +17,7 @@ from aimtrack.storage.engine import Database
 from aimtrack.storage.repos import JobQueue, SessionRepo, UserDirectory
 from aimtrack.storage.repos.jobs import INTERRUPTED, INTERRUPTED_ON_LAST
 from aimtrack.storage.tables import JobRow
-from tests.integration.test_repos import _racing
+from tests.helpers.databases import racing
 
 T0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 LEASE = timedelta(minutes=2)
@@ -389,7 +389,7 @@ async def test_two_transactions_enqueueing_one_key_make_one_job(db: Database) ->
             "reflect", user_id=None, payload={"v": value}, now=T0, idempotency_key="k"
         )
 
-    first, second = await _racing(db, enqueue(1), enqueue(2))
+    first, second = await racing(db, enqueue(1), enqueue(2))
     assert first == second
     async with db.transaction(read_only=True) as session:
         assert await _job_count(session) == 1

@@ -18,8 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from aimtrack.storage import migrate
 from aimtrack.storage.engine import Database
-from tests.conftest import BlankDatabase
-from tests.factories import count_rows, seed_user
+from tests.helpers.databases import BlankDatabase
+from tests.helpers.factories import count_rows, seed_user
 
 COUNTED = (
     "users",

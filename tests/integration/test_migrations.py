@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection
 from aimtrack.storage import migrate
 from aimtrack.storage.engine import create_engine
 from aimtrack.storage.tables import Base, CoachMessageRow, CoachThreadRow, JobRow, UserRow
-from tests.conftest import BlankDatabase, BlankFactory
+from tests.helpers.databases import BlankDatabase, BlankFactory
 
 
 def _drift(connection: Connection) -> list[Any]:

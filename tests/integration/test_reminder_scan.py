@@ -4,153 +4,23 @@ recording transport: what is queued, for whom, how often, and what arrives."""
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
+from datetime import UTC, datetime, timedelta
 
-import pytest
-import sqlalchemy as sa
-
-from aimtrack.bot.app import build_conversation
-from aimtrack.bot.conversation import Conversation
-from aimtrack.bot.io import Button, Press, Reply, Sender
-from aimtrack.bot.push import Activity, Messengers
-from aimtrack.core.access import Access
-from aimtrack.core.clock import FixedClock
+from aimtrack.bot.io import Button, Press, Sender
 from aimtrack.core.model import (
-    EntrySpec,
-    Job,
     JobStatus,
     Language,
     ProfileSpec,
     ReminderKind,
-    SentReminder,
     SessionSpec,
     SessionStatus,
-    Transport,
-    WeaponSpec,
 )
-from aimtrack.jobs.reminders import REMINDER, ReminderScan, running_transports
-from aimtrack.jobs.worker import JobWorker
-from aimtrack.storage.engine import Database
 from aimtrack.storage.repos import (
-    JobQueue,
     ProfileRepo,
-    ReminderLog,
     SessionRepo,
-    UserDirectory,
-    WeaponRepo,
 )
-from aimtrack.storage.tables import SessionRow
-from tests.helpers.jobs import drain, job_worker
-
-NOW = datetime(2026, 12, 2, 11, tzinfo=UTC)  # 12:00 in Amsterdam: inside the window
-EXPIRY = date(2027, 1, 31)
-ANNA, BOB, CARLA, DIRK = 111, 222, 333, 444
-STOP = (Button("🔕 Herinneringen uit", "!n:off"),)
-
-
-@dataclass
-class Outbox:
-    sent: list[tuple[str, Reply]] = field(default_factory=list)
-
-    async def push(self, chat_id: str, reply: Reply) -> str:
-        self.sent.append((chat_id, reply))
-        return f"m{len(self.sent)}"
-
-    async def working(self, chat_id: str, activity: Activity) -> None:
-        """Nothing to show."""
-
-
-@dataclass
-class Rig:
-    db: Database
-    clock: FixedClock
-    conversation: Conversation
-    worker: JobWorker
-    scan: ReminderScan
-    outbox: Outbox
-    users: dict[str, int]
-
-    async def jobs(self) -> list[Job]:
-        async with self.db.transaction(read_only=True) as s:
-            return [j for j in reversed(await JobQueue(s).list_jobs()) if j.kind == REMINDER]
-
-    async def on_record(self, name: str) -> list[SentReminder]:
-        async with self.db.transaction(read_only=True) as s:
-            return await ReminderLog(s, self.users[name]).since(datetime(2000, 1, 1, tzinfo=UTC))
-
-    async def set_reminders(self, name: str, *, on: bool) -> None:
-        async with self.db.transaction() as s:
-            await ProfileRepo(s, self.users[name]).set_reminders(on=on)
-
-    def texts(self, chat_id: str) -> list[str]:
-        return [reply.text for chat, reply in self.outbox.sent if chat == chat_id]
-
-
-async def _user(
-    db: Database,
-    telegram_id: int | None,
-    *,
-    reminders: bool,
-    allowed: bool = True,
-    console: str | None = None,
-    language: Language = Language.NL,
-) -> int:
-    """A user with a licence expiring within four months, three shooting days and a draft
-    left open for two days."""
-    async with db.transaction() as s:
-        users = UserDirectory(s)
-        if telegram_id is None:
-            assert console is not None
-            account = await users.register("console", console, allowed=allowed)
-        else:
-            account = await users.register("telegram", str(telegram_id), allowed=allowed)
-        uid = account.user_id
-        profiles = ProfileRepo(s, uid)
-        await profiles.update(
-            ProfileSpec(display_name=f"user {uid}", language=language, licence_expiry=EXPIRY)
-        )
-        await profiles.set_reminders(on=reminders)
-        if not allowed and telegram_id is not None:
-            await users.deny_telegram(telegram_id)
-        weapon = await WeaponRepo(s, uid).add(WeaponSpec(name="CZ 75"))
-        sessions = SessionRepo(s, uid)
-        for weeks in (1, 5, 9):
-            await sessions.create(
-                SessionSpec(occurred_on=date(2026, 12, 2) - timedelta(weeks=weeks)),
-                [EntrySpec(weapon_id=weapon.id, distance_m=25, shots=50)],
-            )
-        draft = await sessions.create(
-            SessionSpec(occurred_on=date(2026, 11, 30), status=SessionStatus.DRAFT)
-        )
-        await s.execute(
-            sa.update(SessionRow)
-            .where(SessionRow.id == draft.id)
-            .values(created_at=NOW - timedelta(days=2))
-        )
-    return uid
-
-
-@pytest.fixture
-async def rig(db: Database, tmp_path: Path) -> Rig:
-    users = {
-        "anna": await _user(db, ANNA, reminders=True),
-        "bob": await _user(db, BOB, reminders=False),
-        "carla": await _user(db, CARLA, reminders=True, allowed=False),  # denied by the owner
-        # Not allowed in the database, but by AIMTRACK_ALLOWED_USERS:
-        "dirk": await _user(db, DIRK, reminders=True, allowed=False),
-        "eva": await _user(db, None, reminders=True, console="eva"),  # no transport here
-    }
-    clock = FixedClock(NOW)
-    access = Access(telegram_ids=frozenset({DIRK}), console=False)
-    conversation = build_conversation(db, clock=clock, data_dir=tmp_path, access=access)
-    messengers = Messengers()
-    outbox = Outbox()
-    messengers.register(Transport.TELEGRAM, outbox)
-    worker = job_worker(db, clock=clock, data_dir=tmp_path, messengers=messengers, access=access)
-    scan = ReminderScan(db, clock=clock, access=access, reachable=running_transports(messengers))
-    return Rig(db, clock, conversation, worker, scan, outbox, users)
+from tests.helpers.jobs import drain
+from tests.helpers.reminders import BOB, NOW, STOP, Rig
 
 
 async def test_a_scan_queues_each_due_reminder_once(rig: Rig) -> None:
@@ -212,7 +82,7 @@ async def test_the_job_sends_each_reminder_once_with_the_stop_button(rig: Rig) -
     assert "Wedstrijden in 2026: KNSA 0 van de 3, club 0 van de 5." in licence
     assert draft.startswith("🔔 Je concept van ma 30-11-2026 (foto nu, details later)")
     assert "/sessie" in draft
-    assert [reply.buttons for _, reply in rig.outbox.sent] == [(STOP,)] * 4
+    assert [sent.reply.buttons for sent in rig.outbox.sent] == [(STOP,)] * 4
     done = await rig.jobs()
     assert {(j.status, j.attempts) for j in done} == {(JobStatus.SUCCEEDED, 1)}
     assert all(j.sent_message_id for j in done)
@@ -238,7 +108,7 @@ async def test_in_english(rig: Rig) -> None:
     licence, draft = rig.texts("111")
     assert licence.startswith("🔔 Reminder\n\nYour licence expires on Sun 31-01-2027.")
     assert "/session." in draft
-    buttons = {reply.buttons for chat, reply in rig.outbox.sent if chat == "111"}
+    buttons = {sent.reply.buttons for sent in rig.outbox.sent if sent.chat_id == "111"}
     assert buttons == {((Button("🔕 Stop reminders", "!n:off"),),)}
 
 

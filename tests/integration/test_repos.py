@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from aimtrack.core import limits
 from aimtrack.core.errors import InvalidInput, NotFound, WeaponInUse
@@ -42,7 +39,8 @@ from aimtrack.storage.repos import (
     WeaponRepo,
 )
 from aimtrack.storage.repos.attachments import user_folder
-from tests.factories import attachment_spec
+from tests.helpers.databases import racing
+from tests.helpers.factories import attachment_spec
 
 
 async def _user(db: Database, telegram_id: int = 42) -> int:
@@ -538,53 +536,10 @@ def test_specs_refuse_ids_that_cannot_exist(bad_id: int) -> None:
         attachment_spec(AttachmentOwner.SESSION, bad_id, "attachments/x.jpg")
 
 
-async def _wait_until_blocked(db: Database) -> None:
-    """Return once another transaction waits on a lock held by ours (PostgreSQL).
-
-    SQLite serialises writers at BEGIN IMMEDIATE, so there the second transaction simply
-    waits for the first to commit; there is nothing to observe.
-    """
-    if db.engine.dialect.name != "postgresql":
-        await asyncio.sleep(0.05)
-        return
-    waiting = sa.text(
-        "SELECT count(*) FROM pg_stat_activity"
-        " WHERE datname = current_database() AND wait_event_type = 'Lock'"
-    )
-    for _ in range(400):
-        async with db.engine.connect() as probe:
-            if await probe.scalar(waiting):
-                return
-        await asyncio.sleep(0.025)
-    pytest.fail("the second transaction never had to wait for the first")
-
-
-async def _racing(
-    db: Database,
-    first: Callable[[AsyncSession], Awaitable[object]],
-    second: Callable[[AsyncSession], Awaitable[object]] | None = None,
-) -> tuple[object, object]:
-    """Run ``second`` (default: ``first`` again) while ``first``'s transaction is still open.
-
-    Without an atomic upsert, the second reads "no row", then fails on the unique key as soon
-    as the first commits (PostgreSQL).
-    """
-
-    async def in_own_transaction() -> object:
-        async with db.transaction() as session:
-            return await (second or first)(session)
-
-    async with db.transaction() as session:
-        result = await first(session)
-        other = asyncio.create_task(in_own_transaction())
-        await _wait_until_blocked(db)
-    return result, await other
-
-
 async def test_two_saves_of_one_conversation_at_once_both_succeed(db: Database) -> None:
     uid = await _user(db)
     state = ConversationState(transport="telegram", chat_id="9", flow="session", step="club")
-    await _racing(db, lambda session: ConversationRepo(session, uid).save(state))
+    await racing(db, lambda session: ConversationRepo(session, uid).save(state))
     async with db.transaction() as session:
         loaded = await ConversationRepo(session, uid).load("telegram", "9")
     assert loaded is not None
@@ -592,7 +547,7 @@ async def test_two_saves_of_one_conversation_at_once_both_succeed(db: Database) 
 
 
 async def test_two_first_contacts_of_one_person_make_one_user(db: Database) -> None:
-    first, second = await _racing(
+    first, second = await racing(
         db,
         lambda session: UserDirectory(session).register("telegram", "31337", allowed=False),
         lambda session: UserDirectory(session).register("telegram", "31337", allowed=True),
@@ -607,7 +562,7 @@ async def test_two_workers_saving_one_reflection_leave_one_row(db: Database) -> 
     uid = await _user(db)
     cz = await _weapon(db, uid)
     created = await _log_session(db, uid, cz)
-    await _racing(
+    await racing(
         db,
         lambda session: AIRepo(session, uid).save_reflection(
             created.id, audit=AIAudit(status=AIStatus.SUCCEEDED), summary="done"

@@ -22,11 +22,9 @@ from aimtrack.core.model import (
 from aimtrack.storage.engine import Database
 from aimtrack.storage.repos import SessionRepo, UserDirectory, WeaponRepo
 from aimtrack.storage.tables import SessionRow
-from tests.chat import NOW, Chat
+from tests.helpers.chat import NOW, Chat
 from tests.helpers.jobs import drain
-from tests.integration.test_reminder_scan import ANNA, Rig, rig
-
-__all__ = ["rig"]  # the fixture, shared with the reminder scan's tests
+from tests.helpers.reminders import ANNA, Rig
 
 RECORD = "🏆"
 

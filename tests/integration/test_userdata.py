@@ -1,7 +1,8 @@
 """UserDataRepo: every table that holds a user's rows is found from the schema, exported in
 full and erased in full, and nothing of another user is read or touched.
 
-The tables are discovered here from ``Base.metadata`` too, independently of the repository:
+The tables are discovered by the tests too (``tests/helpers/userdata.py``), from
+``Base.metadata``, independently of the repository:
 a new table must either carry ``user_id`` (and is then covered) or be named as holding no
 user's data, or ``test_every_table_is_user_data_or_named_as_not`` fails.
 """
@@ -9,51 +10,17 @@ user's data, or ``test_every_table_is_user_data_or_named_as_not`` fails.
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
-from enum import Enum
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from aimtrack.storage.engine import Database
-from aimtrack.storage.repos import JobQueue, UserDataRepo, WebLinkLog
+from aimtrack.storage.repos import UserDataRepo
 from aimtrack.storage.repos.userdata import NOT_USER_DATA, user_tables
 from aimtrack.storage.tables import Base
-from tests.factories import STAMP, Seeded, seed_user
-
-A_MARK, B_MARK = "alpha-A-mark", "bravo-B-mark"
-
-
-def owned_tables() -> dict[str, sa.Table]:
-    """Every table with a user's rows, by this test's own reading of the schema."""
-    return {
-        table.name: table
-        for table in Base.metadata.sorted_tables
-        if table.name == "users" or "user_id" in table.c
-    }
-
-
-def plain(value: Any) -> Any:
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, date | datetime):
-        return value.isoformat()
-    return value
-
-
-async def rows_of(database: Database, user_id: int) -> dict[str, list[dict[str, Any]]]:
-    """Every row of one user in every table, read directly, as JSON would hold it."""
-    found: dict[str, list[dict[str, Any]]] = {}
-    async with database.transaction(read_only=True) as db:
-        for name, table in owned_tables().items():
-            column = table.c.id if name == "users" else table.c.user_id
-            result = await db.execute(
-                sa.select(table).where(column == user_id).order_by(*table.primary_key.columns)
-            )
-            found[name] = [{k: plain(v) for k, v in row.items()} for row in result.mappings()]
-    return found
+from tests.helpers.factories import Seeded
+from tests.helpers.userdata import A_MARK, B_MARK, owned_tables, rows_of, seed_everything
 
 
 async def everything(database: Database) -> dict[str, list[tuple[Any, ...]]]:
@@ -66,16 +33,6 @@ async def everything(database: Database) -> dict[str, list[tuple[Any, ...]]]:
             ]
             for table in Base.metadata.sorted_tables
         }
-
-
-async def seed_everything(db: AsyncSession, *, telegram_id: int, marker: str) -> Seeded:
-    """``seed_user``, plus what it leaves out: a job and a used web link."""
-    seeded = await seed_user(db, telegram_id=telegram_id, marker=marker)
-    await JobQueue(db).enqueue(  # a kind no worker runs: it stays as it is
-        "test_only", user_id=seeded.user_id, payload={"note": marker}, now=STAMP
-    )
-    await WebLinkLog(db).use(f"{marker}-nonce", user_id=seeded.user_id, expires_at=STAMP, now=STAMP)
-    return seeded
 
 
 async def seed_two(database: Database) -> tuple[Seeded, Seeded]:

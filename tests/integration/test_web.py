@@ -1,7 +1,7 @@
 """The web page through a real uvicorn on 127.0.0.1, on both backends: /health, the Telegram
 webhook, the security headers on every response, and no token in any log.
 
-:class:`Site` (and the ``site`` fixture) is shared with ``test_web_page.py``.
+The web page is served by ``tests/helpers/web.py`` (the ``site`` fixture).
 """
 
 from __future__ import annotations
@@ -9,12 +9,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import re
 import socket
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -27,91 +23,15 @@ from aimtrack.storage.engine import Database
 from aimtrack.storage.repos import JobQueue
 from aimtrack.storage.tables import JobRow
 from aimtrack.web import health
-from aimtrack.web.app import COOKIE, SECURITY_HEADERS, WebConfig, Webhook, build_app
-from aimtrack.web.health import TelegramStatus
+from aimtrack.web.app import COOKIE, SECURITY_HEADERS, build_app
 from aimtrack.web.links import WebKeys
 from aimtrack.web.server import WebServer, WebServerError
-from tests.factories import Seeded, seed_user
-from tests.localserver import LocalServer
+from tests.helpers.chat import NOW
+from tests.helpers.localserver import LocalServer
+from tests.helpers.telegram import SECRET
+from tests.helpers.web import Site, seed_anna_and_bob
 
-SECRET = "a-test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
-NOW = datetime(2026, 11, 23, 18, 30, tzinfo=UTC)
-ANNA_TG, BOB_TG = 111, 222
 HOOK_SECRET = "hook-secret-0123456789"
-
-
-@dataclass
-class Site:
-    """The web page of one database, served by uvicorn, with two seeded users."""
-
-    db: Database
-    clock: FixedClock
-    keys: WebKeys
-    client: httpx.AsyncClient
-    anna: Seeded
-    bob: Seeded
-    telegram: TelegramStatus
-    webhook: Webhook
-    delivered: list[dict[str, Any]] = field(default_factory=list)
-
-    def token(self, who: Seeded, *, at: datetime | None = None) -> str:
-        token, _ = self.keys.links.issue(who.user_id, now=at or self.clock.now())
-        return token
-
-    async def sign_in(self, who: Seeded) -> str:
-        """Open a fresh link of ``who``; returns the session cookie it set."""
-        response = await self.client.get(f"/web/{self.token(who)}")
-        assert response.status_code == 303, response.text
-        cookie = response.cookies[COOKIE]
-        self.client.cookies.clear()  # every request says whose cookie it sends
-        return cookie
-
-    async def get(self, path: str, cookie: str | None = None) -> httpx.Response:
-        return await self.client.get(path, headers=_cookie(cookie))
-
-    async def post(self, path: str, data: dict[str, Any], cookie: str | None) -> httpx.Response:
-        return await self.client.post(path, data=data, headers=_cookie(cookie))
-
-    async def csrf(self, cookie: str) -> str:
-        page = await self.get("/web", cookie)
-        assert page.status_code == 200, page.text
-        found = re.search(r'name="csrf" value="([0-9a-f]+)"', page.text)
-        assert found is not None, page.text
-        return found.group(1)
-
-
-def _cookie(cookie: str | None) -> dict[str, str]:
-    return {} if cookie is None else {"cookie": f"{COOKIE}={cookie}"}
-
-
-async def seed_two(db: Database) -> tuple[Seeded, Seeded]:
-    async with db.transaction() as session:
-        anna = await seed_user(session, telegram_id=ANNA_TG, marker="A")
-        bob = await seed_user(session, telegram_id=BOB_TG, marker="B")
-    return anna, bob
-
-
-@asynccontextmanager
-async def serving(db: Database, *, config: WebConfig | None = None) -> AsyncIterator[Site]:
-    anna, bob = await seed_two(db)
-    clock = FixedClock(NOW)
-    keys = WebKeys(SECRET)
-    telegram = TelegramStatus(clock)
-    webhook = Webhook()
-    app = build_app(db, clock=clock, keys=keys, config=config, telegram=telegram, webhook=webhook)
-    server = LocalServer(app, name="AimTrack web")
-    port = await server.start()
-    try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
-            yield Site(db, clock, keys, client, anna, bob, telegram, webhook)
-    finally:
-        await server.stop()
-
-
-@pytest.fixture
-async def site(db: Database) -> AsyncIterator[Site]:
-    async with serving(db) as served:
-        yield served
 
 
 def unreachable_database() -> Database:
@@ -337,7 +257,7 @@ async def test_no_link_or_cookie_reaches_a_log(
     db: Database, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Through the production server (access log off), with every logger at DEBUG."""
-    anna, _bob = await seed_two(db)
+    anna, _bob = await seed_anna_and_bob(db)
     clock = FixedClock(NOW)
     keys = WebKeys(SECRET)
     server = WebServer(build_app(db, clock=clock, keys=keys), host="127.0.0.1", port=0)

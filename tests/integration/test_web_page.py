@@ -5,7 +5,6 @@ user's sessions and exports their register; bad links and bad forms get clear re
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -22,20 +21,14 @@ from aimtrack.storage.engine import Database
 from aimtrack.storage.repos import ProfileRepo, SessionRepo, UserDirectory, WeaponRepo
 from aimtrack.web.app import COOKIE, PAGE_SIZE, WebConfig
 from aimtrack.web.links import LINK_TTL, LinkIssuer, WebKeys
-from tests.chat import Chat
-from tests.integration.test_web import ANNA_TG, BOB_TG, NOW, Site, serving
+from tests.helpers.chat import NOW, Chat
+from tests.helpers.web import ANNA_TG, BOB_TG, Site, serving
 
 EXPORT = {"period": "last12", "weapons": "all", "format": "csv"}
 
 
 def fake_render(register: object, format: ExportFormat) -> bytes:  # noqa: A002
     return f"rendered {format.value}".encode()
-
-
-@pytest.fixture
-async def site(db: Database) -> AsyncIterator[Site]:
-    async with serving(db) as served:
-        yield served
 
 
 @pytest.fixture

@@ -35,7 +35,7 @@ from aimtrack.storage.tables import (
     SessionRow,
     UserRow,
 )
-from tests.chat import NOW, Chat
+from tests.helpers.chat import NOW, Chat
 
 ANNA, BOB, STRANGER = 111, 222, 999
 SLOW_DOWN = "Rustig aan: je stuurt meer dan 30 berichten per minuut; ik sla er even een paar over."

@@ -17,7 +17,7 @@ from pydantic import BaseModel
 from aimtrack.ai.client import ModelConfig, OpenAICompatible, OutputMode
 from aimtrack.ai.schemas import CoachAnswerOut, InsightOut, ReflectionOut
 from aimtrack.core.limits import MAX_AI_FIELD
-from tests.fakeai import FakeAI, answer
+from tests.helpers.fakeai import FakeAI, answer
 
 NOT_IN_STRICT_MODE = {"minLength", "maxLength", "default"}
 

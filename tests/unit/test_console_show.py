@@ -10,7 +10,7 @@ from pathlib import Path
 from aimtrack.bot.io import Button, Outcome, OutFile, Reply
 from aimtrack.bot.transports.console import Console
 from aimtrack.storage.engine import Database
-from tests.chat import Chat
+from tests.helpers.chat import Chat
 
 
 async def test_charts_keep_the_buttons_and_are_copied(db: Database, tmp_path: Path) -> None:

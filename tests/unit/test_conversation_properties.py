@@ -59,8 +59,8 @@ from aimtrack.core.quota import AIQuota
 from aimtrack.storage.engine import Database
 from aimtrack.storage.repos import ConversationRepo, UserDirectory
 from aimtrack.storage.tables import AttachmentRow, Base
-from tests.chat import NOW, jpeg
-from tests.factories import Seeded, seed_user
+from tests.helpers.chat import NOW, jpeg
+from tests.helpers.factories import Seeded, seed_user
 
 ANNA = 111
 CHAT = "anna-chat"  # not the chat seed_user left a state in

@@ -21,8 +21,8 @@ from aimtrack.core.model import (
     ShootingSession,
     Weapon,
 )
-from tests import factories
-from tests.factories import CZ, WALTHER, entry, session, weekly
+from tests.helpers import factories
+from tests.helpers.factories import CZ, WALTHER, entry, session, weekly
 
 NL, EN = Language.NL, Language.EN
 TODAY = date(2026, 11, 23)

@@ -14,7 +14,7 @@ from aimtrack.core.model import EntrySpec, Language, ProfileSpec, SessionSpec, T
 from aimtrack.storage.engine import Database
 from aimtrack.storage.repos import ProfileRepo, SessionRepo, WeaponRepo
 from aimtrack.storage.repos.users import UserDirectory
-from tests.chat import NOW, Chat
+from tests.helpers.chat import NOW, Chat
 
 RECORD_NL = "🏆 Persoonlijk record"
 RECORD_EN = "🏆 Personal best"

@@ -37,7 +37,7 @@ from aimtrack.storage.repos import (
     UserDirectory,
     WeaponRepo,
 )
-from tests.chat import Chat
+from tests.helpers.chat import Chat
 
 QUESTION = "waarom trek ik naar links met de CZ?"
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")

@@ -12,7 +12,7 @@ from aimtrack.core.model import Transport, WeaponSpec
 from aimtrack.storage.engine import Database
 from aimtrack.storage.repos import ConversationRepo, WeaponRepo
 from aimtrack.storage.repos.users import UserDirectory
-from tests.chat import Chat
+from tests.helpers.chat import Chat
 
 GUARD = "Je bent nog bezig met een sessie. Eerst afmaken, of weggooien en doorgaan?"
 DISTANCE = "Afstand met CZ 75?"

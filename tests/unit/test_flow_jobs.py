@@ -19,7 +19,7 @@ from aimtrack.core.model import Job, JobStatus, Transport
 from aimtrack.storage.engine import Database
 from aimtrack.storage.repos import ConversationRepo, JobQueue, UserDirectory
 from aimtrack.storage.tables import UserRow
-from tests.chat import NOW, Chat
+from tests.helpers.chat import NOW, Chat
 
 ADMIN_ID = 777
 UNKNOWN = CORE_TEXTS["unknown_command"][0]

@@ -11,7 +11,7 @@ from aimtrack.core.model import EntrySpec, SessionSpec, SessionStatus, Transport
 from aimtrack.storage.engine import Database
 from aimtrack.storage.repos import AttachmentRepo, SessionRepo, WeaponRepo
 from aimtrack.storage.repos.users import UserDirectory
-from tests.chat import Chat
+from tests.helpers.chat import Chat
 
 
 async def _shooter(db: Database, *, club: str | None = "SV De Roos") -> int:

@@ -19,7 +19,7 @@ from aimtrack.bot.flows.sessions import TEXTS as SESSIONS_TEXTS
 from aimtrack.bot.flows.sessions import SessionsFlow
 from aimtrack.bot.flows.weapons import TEXTS as WEAPON_TEXTS
 from aimtrack.bot.flows.weapons import WeaponsFlow
-from aimtrack.bot.io import Button, Command, Outcome, Press, Sender, Text, Upload, UploadKind
+from aimtrack.bot.io import Button, Command, Outcome, Press, Sender, Upload, UploadKind
 from aimtrack.core.access import Access
 from aimtrack.core.clock import FixedClock
 from aimtrack.core.model import (
@@ -50,19 +50,21 @@ from aimtrack.storage.repos import (
     WeaponRepo,
 )
 from aimtrack.storage.repos.attachments import user_folder
-from tests.factories import attachment_spec
+from tests.helpers.chat import Chat as ChatDriver
+from tests.helpers.factories import attachment_spec
 
 ANNA = Sender(transport="console", external_id="anna", chat_id="anna", display_name="Anna")
 NOW = datetime(2026, 11, 23, 18, 0, tzinfo=UTC)
 EXPIRED = "Deze knop is verlopen; gebruik de knoppen van het laatste bericht."
 
 
-class Chat:
-    """Anna talking to AimTrack, one input at a time; ``out`` is the latest outcome."""
+class Chat(ChatDriver):
+    """Anna talking to a conversation of /wapens, /profiel and /sessies only, where free text
+    goes to the weapons flow; ``last`` is the latest outcome."""
 
-    def __init__(self, db: Database, data_dir: Path) -> None:
-        self.db = db
-        self.conv = Conversation(
+    @classmethod
+    def weapons_and_profile(cls, db: Database, data_dir: Path) -> Chat:
+        conversation = Conversation(
             db,
             clock=FixedClock(NOW),
             data_dir=data_dir,
@@ -79,33 +81,26 @@ class Chat:
             access=Access(),
             text_flow="weapons",
         )
-        self.out = Outcome()
-
-    async def command(self, name: str, args: str = "") -> Outcome:
-        self.out = await self.conv.handle(ANNA, Command(name, args))
-        return self.out
-
-    async def say(self, text: str) -> Outcome:
-        self.out = await self.conv.handle(ANNA, Text(text))
-        return self.out
-
-    async def press(self, label: str, out: Outcome | None = None) -> Outcome:
-        """Press the button whose label contains ``label`` (in ``out``, else the latest)."""
-        self.out = await self.conv.handle(ANNA, Press(button(out or self.out, label).data))
-        return self.out
-
-    async def press_data(self, data: str) -> Outcome:
-        self.out = await self.conv.handle(ANNA, Press(data))
-        return self.out
+        return cls(conversation, ANNA)
 
     @property
-    def text(self) -> str:
-        return "\n".join(r.text for r in self.out.replies)
+    def db(self) -> Database:
+        return self.conversation.db
+
+    async def command(self, name: str, args: str = "") -> Outcome:
+        return await self.do(Command(name, args))
+
+    async def press(self, label: str, out: Outcome | None = None) -> Outcome:
+        """Press the first button whose label contains ``label`` (in ``out``, else the latest)."""
+        return await self.do(Press(button(out or self.last, label).data))
+
+    async def press_data(self, data: str) -> Outcome:
+        return await self.do(Press(data))
 
     @property
     def seq(self) -> str:
         """The sequence number the latest buttons carry."""
-        return all_buttons(self.out)[0].data.split(":", 1)[0]
+        return all_buttons(self.last)[0].data.split(":", 1)[0]
 
     async def user_id(self) -> int:
         async with self.db.transaction(read_only=True) as session:
@@ -164,7 +159,7 @@ def button(out: Outcome, label: str) -> Button:
 
 @pytest.fixture
 async def chat(db: Database, tmp_path: Path) -> Chat:
-    chat = Chat(db, tmp_path)
+    chat = Chat.weapons_and_profile(db, tmp_path)
     await chat.command("start")  # registers Anna
     return chat
 
@@ -180,12 +175,12 @@ async def open_weapon(chat: Chat, name: str) -> Outcome:
 async def test_add_a_weapon_end_to_end(chat: Chat) -> None:
     await chat.command("wapens")
     assert "nog geen wapens" in chat.text
-    assert "➕ Wapen toevoegen" in labels(chat.out)
+    assert "➕ Wapen toevoegen" in labels(chat.last)
     await chat.press("Wapen toevoegen")
     assert "Hoe heet het wapen?" in chat.text
     await chat.say("  CZ 75 SP-01 ")
     assert "Wat voor wapen is CZ 75 SP-01?" in chat.text
-    assert {"Pistool", "Luchtgeweer", "Anders"} <= set(labels(chat.out))
+    assert {"Pistool", "Luchtgeweer", "Anders"} <= set(labels(chat.last))
     await chat.press("Pistool")
     assert "Welk kaliber" in chat.text
     await chat.say("9mm")
@@ -355,7 +350,7 @@ async def test_a_used_weapon_cannot_be_deleted(chat: Chat) -> None:
     wid = await chat.add_weapon(WeaponSpec(name="CZ 75"))
     await chat.log_entry(wid, date(2026, 11, 1), 5)
     await open_weapon(chat, "CZ 75")
-    assert not any("Verwijderen" in label for label in labels(chat.out))
+    assert not any("Verwijderen" in label for label in labels(chat.last))
     await chat.press_data(f"{chat.seq}:del")  # forged: the button is not offered
     assert "staat 1× in je logboek" in chat.text
     assert "uit gebruik" in chat.text
@@ -413,8 +408,8 @@ async def test_a_press_that_does_not_fit_the_step_changes_nothing(chat: Chat) ->
     assert (await chat.weapon("CZ 75")).active
     await chat.press("CZ 75")
     await chat.press("Uit gebruik nemen")
-    assert isinstance(chat.conv.clock, FixedClock)
-    chat.conv.clock.advance(timedelta(days=3))
+    assert isinstance(chat.conversation.clock, FixedClock)
+    chat.conversation.clock.advance(timedelta(days=3))
     await chat.press_data(f"{chat.seq}:ret")  # forged: already retired
     assert (await chat.weapon("CZ 75")).retired_on == date(2026, 11, 23)
     await chat.press_data(f"{chat.seq}:v:{(await chat.weapon('CZ 75')).id}")  # not offered here
@@ -452,7 +447,7 @@ async def test_cancel_and_done_end_the_flow(chat: Chat) -> None:
     await chat.command("wapens")
     await chat.press("Wapen toevoegen")
     await chat.say("Glock 17")
-    types = chat.out
+    types = chat.last
     await chat.command("annuleer")
     assert chat.text == "Geannuleerd."
     assert (await chat.press("Pistool", out=types)).notice == EXPIRED
@@ -477,7 +472,9 @@ async def test_a_photo_during_the_weapons_flow_is_not_kept(chat: Chat, tmp_path:
     async def fetch() -> bytes:
         return data
 
-    out = await chat.conv.handle(ANNA, Upload(UploadKind.PHOTO, fetch, declared_size=len(data)))
+    out = await chat.conversation.handle(
+        ANNA, Upload(UploadKind.PHOTO, fetch, declared_size=len(data))
+    )
     assert "horen bij een sessie" in out.replies[0].text
     attachments = tmp_path / "attachments"
     assert not attachments.exists() or not any(p.is_file() for p in attachments.rglob("*"))
@@ -491,7 +488,7 @@ async def test_the_weapons_flow_speaks_english(chat: Chat) -> None:
     await chat.command("weapons")
     assert "Your weapons:" in chat.text
     assert "• CZ 75 — Air pistol — not used yet" in chat.text
-    assert "➕ Add a weapon" in labels(chat.out)
+    assert "➕ Add a weapon" in labels(chat.last)
 
 
 # --- AI: weapon trends and the reflection in /sessies -----------------------------------------
@@ -527,7 +524,7 @@ async def test_ai_trends_are_queued_and_the_view_stays(chat: Chat) -> None:
 async def test_an_unused_weapon_offers_no_ai_trends(chat: Chat) -> None:
     glock = await chat.add_weapon(WeaponSpec(name="Glock 17"))
     await open_weapon(chat, "Glock 17")
-    assert not any("AI-trends" in label for label in labels(chat.out))
+    assert not any("AI-trends" in label for label in labels(chat.last))
     await chat.press_data(f"{chat.seq}:ai")  # forged
     assert "🔫 Glock 17" in chat.text
     assert await jobs_and_insight(chat, glock) == ([], None)
@@ -572,7 +569,7 @@ async def test_sessions_show_the_reflection_text(chat: Chat) -> None:
     await chat.press("21-11-2026")
     assert "AI-reflectie: klaar" in chat.text
     await chat.press("Reflectie tonen")
-    shown = chat.out.replies[0]
+    shown = chat.last.replies[0]
     assert shown.text.startswith("🎯 Reflectie op je sessie van za 21-11-2026 (CZ 75)")
     assert "Rustige sessie met een strakke groep." in shown.text
     assert "➡️ Volgende keer: Trekkercontrole." in shown.text
@@ -609,7 +606,7 @@ async def test_sessions_show_the_reflection_status(
     await chat.press("Terug")
     await chat.press("21-11-2026")
     assert f"AI-reflectie: {status}" in chat.text
-    assert any("Reflectie tonen" in label for label in labels(chat.out)) is offered
+    assert any("Reflectie tonen" in label for label in labels(chat.last)) is offered
     if offered:
         await chat.press("Reflectie tonen")
         assert "50 schoten met de CZ 75." in chat.text
@@ -632,7 +629,7 @@ async def test_the_profile_shows_every_field(chat: Chat) -> None:
         "Herinneringen: uit",
     ):
         assert line in chat.text
-    assert len(labels(chat.out)) == 9  # seven fields, reminders and "Klaar"
+    assert len(labels(chat.last)) == 9  # seven fields, reminders and "Klaar"
 
 
 async def test_set_the_knsa_number_and_club(chat: Chat) -> None:
@@ -691,12 +688,12 @@ async def test_the_time_zone_is_checked(chat: Chat) -> None:
 async def test_switching_to_english_answers_in_english(chat: Chat) -> None:
     await chat.command("profiel")
     await chat.press("Taal")
-    assert set(labels(chat.out)) >= {"Nederlands", "English"}
+    assert set(labels(chat.last)) >= {"Nederlands", "English"}
     await chat.press("English")
     assert "I'll write in English now" in chat.text
     assert "Your profile" in chat.text
     assert "Language: English" in chat.text
-    assert "✏️ Time zone" in labels(chat.out)
+    assert "✏️ Time zone" in labels(chat.last)
     assert (await chat.profile()).language is Language.EN
     await chat.command("cancel")
     assert chat.text == "Cancelled."
@@ -727,7 +724,7 @@ async def test_reminders_are_off_until_switched_on_after_the_explanation(chat: C
         "Alleen tussen 10:00 en 20:00 in je eigen tijdzone (Europe/Amsterdam)",
     ):
         assert said in chat.text
-    assert labels(chat.out) == ["🔔 Aan", "🔕 Uit", "↩️ Terug"]
+    assert labels(chat.last) == ["🔔 Aan", "🔕 Uit", "↩️ Terug"]
     await chat.press("Aan")
     assert "✅ Herinneringen staan aan." in chat.text
     assert "Herinneringen: aan" in chat.text

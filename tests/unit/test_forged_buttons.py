@@ -31,8 +31,8 @@ from aimtrack.core.model import Language, Transport
 from aimtrack.storage.engine import Database
 from aimtrack.storage.repos import ConversationRepo
 from aimtrack.storage.tables import Base, JobRow
-from tests.chat import NOW
-from tests.factories import Seeded, seed_user
+from tests.helpers.chat import NOW
+from tests.helpers.factories import Seeded, seed_user
 
 ANNA, BOB = 111, 222
 MARKER = "ANNAMARK"

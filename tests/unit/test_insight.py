@@ -21,7 +21,7 @@ from aimtrack.core.insight import (
     week_streak,
 )
 from aimtrack.core.model import SessionStatus, ShootingSession
-from tests.factories import CZ, WALTHER, entry, session, weekly
+from tests.helpers.factories import CZ, WALTHER, entry, session, weekly
 
 D = Decimal
 DRAFT = SessionStatus.DRAFT

@@ -20,7 +20,7 @@ from aimtrack.bot.quick import (
 )
 from aimtrack.core import limits
 from aimtrack.core.model import Weapon
-from tests.factories import weapon
+from tests.helpers.factories import weapon
 
 TODAY = date(2026, 3, 15)
 P = Problem

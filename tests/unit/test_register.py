@@ -22,7 +22,7 @@ from aimtrack.core.model import (
     WeaponType,
 )
 from aimtrack.core.register import Gap, Register, build_register, history_start
-from tests.factories import CZ, WALTHER, entry, session, weapon
+from tests.helpers.factories import CZ, WALTHER, entry, session, weapon
 
 GLOCK = 3
 NOW = datetime(2026, 12, 1, 12, tzinfo=UTC)

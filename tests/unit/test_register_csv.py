@@ -17,7 +17,7 @@ from aimtrack.core.model import Language
 from aimtrack.core.register import Register
 from aimtrack.exports import texts
 from aimtrack.exports.register_csv import COLUMNS, inert, render_csv
-from tests.register_data import CZ, WALTHER, at, detailed, sessions, small_register, weapons
+from tests.helpers.register_data import CZ, WALTHER, at, detailed, sessions, small_register, weapons
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 BOM = b"\xef\xbb\xbf"

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import dataclasses
 import io
-import os
 import re
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -20,7 +19,8 @@ from aimtrack.core.model import Language
 from aimtrack.core.register import Register
 from aimtrack.exports import texts
 from aimtrack.exports.register_pdf import COLUMNS, ELLIPSIS, MARGIN, printable, render_pdf
-from tests.register_data import (
+from tests.helpers.artefacts import ARTEFACTS
+from tests.helpers.register_data import (
     CZ,
     WALTHER,
     at,
@@ -33,7 +33,6 @@ from tests.register_data import (
 
 ROOT = Path(__file__).resolve().parents[2]
 # Read at import: the autouse fixture in conftest.py clears AIMTRACK_* variables for each test.
-ARTEFACTS = Path(os.environ.get("AIMTRACK_ARTEFACTS") or ROOT / "artefacts")
 
 
 def pages(content: bytes) -> list[str]:

@@ -20,7 +20,7 @@ from aimtrack.core.model import (
     SessionStatus,
     ShootingSession,
 )
-from tests.factories import entry, session
+from tests.helpers.factories import entry, session
 
 AMSTERDAM = "Europe/Amsterdam"
 # Early February: the year's competition pace is still zero, so only the licence counts.

@@ -26,7 +26,7 @@ from aimtrack.core.stats import (
     trend_of,
     weapon_stats,
 )
-from tests.factories import CZ, WALTHER, entry, session, weekly
+from tests.helpers.factories import CZ, WALTHER, entry, session, weekly
 
 TODAY = date(2026, 11, 23)
 D = Decimal

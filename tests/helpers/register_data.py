@@ -19,7 +19,7 @@ from aimtrack.core.model import (
     WeaponType,
 )
 from aimtrack.core.register import Register, build_register
-from tests.factories import entry, session, weapon
+from tests.helpers.factories import entry, session, weapon
 
 NOW = datetime(2026, 12, 1, 11, 0, tzinfo=UTC)  # 12:00 in Amsterdam
 ZONE = ZoneInfo("Europe/Amsterdam")

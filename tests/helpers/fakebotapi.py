@@ -17,8 +17,9 @@ What it mimics:
   every parameter is a form field whose value is the plain string for strings and JSON
   (``json.dumps``) for everything else; uploads are multipart file parts named after the
   parameter (or an ``attach://<name>`` reference for media groups). Each :class:`Call` holds the
-  decoded values; which fields are strings comes from the Bot API spec (:mod:`tests.botapi_spec`)
-  when it is present, and from a list of well-known string fields otherwise.
+  decoded values; which fields are strings comes from the Bot API spec
+  (:mod:`tests.helpers.botapi_spec`), and for a method or field the spec does not know from a
+  list of well-known string fields.
 * ``getUpdates`` with Telegram's offset semantics (updates below ``offset`` are confirmed and
   forgotten, a negative offset keeps the last ``-offset``), ``limit``, ``allowed_updates`` and
   long polling (the wait is capped at :attr:`FakeBotAPI.long_poll_cap`, 1 s, to keep tests
@@ -62,8 +63,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from tests.botapi_spec import html_to_text, load_spec, validate_call
-from tests.localserver import LocalServer
+from tests.helpers.botapi_spec import html_to_text, load_spec, validate_call
+from tests.helpers.localserver import LocalServer
 
 DOWNLOAD_LIMIT = 20 * 1024 * 1024  # "bots can download files of up to 20MB in size"
 DEFAULT_UPDATE_TYPES_EXCLUDED = frozenset(
@@ -74,8 +75,8 @@ NOT_MODIFIED = (
     "are exactly the same as a current content and reply markup of the message"
 )
 
-# Used to decode form values when the spec is absent: these parameters are plain strings even
-# when they look like JSON ("123", "true").
+# Used to decode form values of methods and fields the spec does not know: these parameters
+# are plain strings even when they look like JSON ("123", "true").
 _STRING_FIELDS = frozenset(
     {
         "text",
@@ -305,8 +306,7 @@ def document(  # noqa: PLR0917 (the positional signature mirrors the Document fi
 
 
 def _string_only(method: str, name: str) -> bool:
-    spec = load_spec()
-    types = spec.field_types(method, name) if spec else None
+    types = load_spec().field_types(method, name)
     if types is None:
         return name in _STRING_FIELDS
     return set(types) <= {"String", "InputFile"}
@@ -439,8 +439,8 @@ class FakeBotAPI:
         long_poll_cap: float = 1.0,
         strict: bool = False,
     ) -> None:
-        """``strict=True`` answers 400 to any call :func:`validate_call` finds a problem with
-        (needs the spec); by default calls are only recorded, for tests to validate."""
+        """``strict=True`` answers 400 to any call :func:`validate_call` finds a problem with;
+        by default calls are only recorded, for tests to validate."""
         self.token = token
         self.long_poll_cap = long_poll_cap
         self.strict = strict
@@ -793,8 +793,7 @@ class FakeBotAPI:
         if handler is None:
             return _error(404, "Not Found: method not found")
         if self.strict:
-            spec = load_spec()
-            problems = validate_call(spec, call.method, call.params, call.files) if spec else []
+            problems = validate_call(load_spec(), call.method, call.params, call.files)
             if problems:
                 return _error(400, "Bad Request: " + "; ".join(problems))
         try:

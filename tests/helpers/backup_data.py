@@ -23,7 +23,7 @@ from aimtrack.storage.repos import ConversationRepo, JobQueue
 from aimtrack.storage.repos.updates import UpdateLog
 from aimtrack.storage.repos.web_links import WebLinkLog
 from aimtrack.storage.tables import AttachmentRow, Base
-from tests.factories import Seeded, seed_user
+from tests.helpers.factories import Seeded, seed_user
 
 NOW = datetime(2026, 12, 1, 20, tzinfo=UTC)
 

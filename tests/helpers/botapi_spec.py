@@ -1,9 +1,10 @@
 """Check recorded Bot API calls against the Telegram Bot API specification.
 
-The spec is the machine-readable Bot API 10.1 description kept next to the checkout at
-``../shared/refs/telegram-bot-api.json`` (``{"version", "methods", "types"}``; every method and
-type lists ``fields`` with ``name``, ``types`` such as ``"Integer"`` or ``"Array of
-InlineKeyboardButton"``, ``required`` and ``description``; union types list ``subtypes``).
+The spec is the machine-readable Bot API 10.1 description copied into the tests at
+``tests/helpers/refs/telegram-bot-api.json`` (source and licence in ``refs/README.md``;
+``{"version", "methods", "types"}``; every method and type lists ``fields`` with ``name``,
+``types`` such as ``"Integer"`` or ``"Array of InlineKeyboardButton"``, ``required`` and
+``description``; union types list ``subtypes``).
 
 :func:`validate_call` answers what the real Bot API would reject or silently mangle:
 
@@ -33,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-SPEC_PATH = Path(__file__).resolve().parents[2] / "shared" / "refs" / "telegram-bot-api.json"
+SPEC_PATH = Path(__file__).resolve().parent / "refs" / "telegram-bot-api.json"
 
 MESSAGE_TEXT_MAX = 4096
 CAPTION_MAX = 1024
@@ -167,10 +168,8 @@ def _fields(raw: Iterable[Mapping[str, Any]]) -> dict[str, FieldSpec]:
 
 
 @functools.cache
-def load_spec(path: Path = SPEC_PATH) -> Spec | None:
-    """Parse the spec once per path; None when the file is absent."""
-    if not path.is_file():
-        return None
+def load_spec(path: Path = SPEC_PATH) -> Spec:
+    """Parse the spec once per path (the copy in the tests, always there)."""
     raw = json.loads(path.read_text(encoding="utf-8"))
     methods = {
         name: MethodSpec(name=name, fields=_fields(m.get("fields", [])))
