@@ -9,7 +9,9 @@ strict, in the subset strict mode accepts: :func:`strict_schema`), falls back to
 before the attempt counts as failed.
 
 The SDK's own retries are off (``max_retries=0``): the durable queue retries, with backoff and a
-record of every error. Timeouts come from configuration.
+record of every error. Timeouts come from configuration. The SDK costs about a second and tens of
+MB to import, so it is imported when a client is made: an AimTrack without an AI server never
+loads it.
 """
 
 from __future__ import annotations
@@ -19,11 +21,13 @@ import logging
 import re
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from urllib.parse import urlsplit
 
-import openai
 from pydantic import BaseModel, ValidationError
+
+if TYPE_CHECKING:
+    import openai
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +87,8 @@ class OpenAICompatible:
         self.vision = config.vision
         self.provider = config.provider or provider_name(config.base_url)
         self.mode = OutputMode.JSON_SCHEMA
+        import openai  # noqa: PLC0415 -- imported only when an AI server is configured
+
         self._client = openai.AsyncOpenAI(
             base_url=config.base_url,
             # Local servers need no key, but the SDK insists on one.
@@ -114,6 +120,8 @@ class OpenAICompatible:
         await self._client.close()
 
     async def _ask(self, messages: list[Message], schema: type[BaseModel]) -> str:
+        import openai  # noqa: PLC0415 -- loaded by __init__ already
+
         while True:
             try:
                 response = await self._client.chat.completions.create(
@@ -224,6 +232,8 @@ def repair_request(invalid: ValidationError) -> str:
 
 def _describe(error: openai.OpenAIError) -> AIError:  # noqa: PLR0911 -- one line per kind
     """A short, secret-free description and whether retrying can help."""
+    import openai  # noqa: PLC0415 -- loaded by the client already
+
     if isinstance(error, openai.APITimeoutError):
         return AIError("the AI server did not answer in time")
     if isinstance(error, openai.APIConnectionError):

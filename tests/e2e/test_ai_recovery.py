@@ -68,6 +68,7 @@ async def bots(
         print(harness.output())  # pytest shows it when the test failed
 
 
+@pytest.mark.storage  # a lease left by a killed process, taken over on either backend
 async def test_a_worker_killed_while_the_model_works_is_recovered_by_the_next_process(
     bots: Bots,
 ) -> None:

@@ -32,6 +32,7 @@ def one_error_line(result: subprocess.CompletedProcess[str]) -> str:
     return lines[0]
 
 
+@pytest.mark.storage
 async def test_back_up_and_restore_from_the_command_line(
     db: Database, backend: str, blank_databases: BlankFactory, tmp_path: Path
 ) -> None:

@@ -63,6 +63,7 @@ def test_db_upgrade_creates_the_schema_in_an_empty_data_dir(tmp_path: Path) -> N
     assert journal == "wal"
 
 
+@pytest.mark.storage
 def test_db_upgrade_on_postgresql(blank_database: BlankDatabase) -> None:
     result = aimtrack("db", "upgrade", env={"AIMTRACK_DATABASE_URL": blank_database.url})
     assert result.returncode == 0, result.stderr

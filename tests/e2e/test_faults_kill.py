@@ -48,6 +48,9 @@ pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 
 SEED = 20261207
 KILLS = 30
+MAX_KILLS = 60  # a slow machine gets more, until the bars below are met
+MIN_ACKNOWLEDGED = 10  # sessions whose "Opgeslagen" arrived under fire
+MIN_AGAIN = 5  # updates handed out again after a kill
 SHOOTERS = (1001, 1002, 1003, 1004)
 AFTER_POLL_S = 0.3  # a kill comes up to this long after the first poll (or reply)
 DURING_START_S = 1.6  # ... or this long after the start (imports, migrations, getMe)
@@ -320,7 +323,17 @@ async def test_kill_9_again_and_again_loses_no_acknowledged_session_and_stores_n
     run = Run()
     began = time.monotonic()
     try:
-        for cycle in range(KILLS):
+        cycle = 0
+        # At least KILLS kills, and on a slow machine more, until the loop has really saved
+        # sessions under fire and seen updates handed out again (the bars asserted below).
+        while cycle < KILLS or (
+            cycle < MAX_KILLS
+            and (
+                len(shooters.acknowledged()) < MIN_ACKNOWLEDGED
+                or sum(n > 1 for n in fetched.values()) < MIN_AGAIN
+            )
+        ):
+            cycle += 1
             mode, after = await kill_once(f"P{cycle}", api, processes, shooters, rng)
             run.kills[mode] += 1
             stored, handled = await asyncio.to_thread(check, path, shooters)
@@ -361,7 +374,7 @@ async def test_kill_9_again_and_again_loses_no_acknowledged_session_and_stores_n
     assert run.kills["poll"] + run.kills["reply"] >= 20
     # The loop really saved sessions under fire, and updates came again after kills (on a
     # slow machine fewer of them, so the bars are low).
-    assert len(shooters.acknowledged()) >= 10
-    assert again >= 5
+    assert len(shooters.acknowledged()) >= MIN_ACKNOWLEDGED
+    assert again >= MIN_AGAIN
     # Every update was handled: one taken by a process that died came again to the next.
     assert (handled, unanswered) == (pushed, 0)

@@ -130,6 +130,7 @@ async def send_photo(api: FakeBotAPI, *expected: str) -> str:
     return since()
 
 
+@pytest.mark.storage
 @pytest.mark.parametrize("fails_at", ["write", "fsync"])
 async def test_a_full_disk_is_said_plainly_and_leaves_no_file_and_the_draft_intact(
     api: FakeBotAPI,
@@ -166,6 +167,7 @@ async def test_a_full_disk_is_said_plainly_and_leaves_no_file_and_the_draft_inta
     assert await count(db, SessionRow) == 1
 
 
+@pytest.mark.storage
 async def test_a_full_disk_is_said_in_english_to_an_english_user(
     api: FakeBotAPI, db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

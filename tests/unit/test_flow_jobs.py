@@ -33,9 +33,12 @@ class Desk:
         self.db = db
         self.nudges = 0
         conversation = app.build_conversation(
-            db, clock=FixedClock(NOW), data_dir=data_dir, access=Access()
+            db,
+            clock=FixedClock(NOW),
+            data_dir=data_dir,
+            access=Access(),
+            on_jobs=self._nudge,  # where the app wakes its worker
         )
-        conversation.on_jobs = self._nudge  # where the app wakes its worker
         self.chat = Chat(conversation, sender)
 
     def _nudge(self) -> None:
