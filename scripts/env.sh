@@ -17,11 +17,11 @@ aimtrack_python() {
 }
 
 aimtrack_venv() {
-    local mode=${1:?aimtrack_venv needs run or test} target=. compile=--compile
+    local mode=${1:?aimtrack_venv needs run or test} target=. compile=--compile-bytecode
     if [ "$mode" = test ]; then
         # Python compiles a module when a test first imports it (and scripts/test keeps the
-        # .pyc): compiling all of every test tool up front took half of a fresh install's 80 s.
-        target='.[test]' compile=--no-compile
+        # .pyc): compiling all of every test tool up front took half a minute more.
+        target='.[test]' compile=
     fi
     if [ ! -x .venv/bin/pip ]; then
         # No venv yet, or a broken one (e.g. created while venv support was missing).
@@ -30,6 +30,9 @@ aimtrack_venv() {
         rm -rf .venv
         "$python" -m venv .venv
     fi
-    .venv/bin/python -m pip install --quiet --disable-pip-version-check "$compile" \
+    # pip installs uv (pinned), uv installs AimTrack and what constraints.txt pins: on the
+    # 2-core machine 9 s where pip alone took 80 s (docs/adr/0012-installing-with-uv.md).
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check -c constraints.txt uv
+    .venv/bin/uv pip install --quiet --python .venv/bin/python ${compile:+"$compile"} \
         -c constraints.txt -e "$target"
 }
