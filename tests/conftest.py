@@ -13,8 +13,10 @@ connection left, id sequences restarted), since creating a database a test cost 
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import shutil
+import ssl
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -39,6 +41,19 @@ hypothesis.settings.register_profile("ci", derandomize=True, print_blob=True)
 if os.environ.get("CI") == "true":
     hypothesis.settings.load_profile("ci")
 BACKENDS = ("sqlite", "postgres")
+
+
+def _one_tls_context_for_each_kind() -> None:
+    """Every httpx client the tests make (PTB's for each bot, the ``openai`` SDK's, the tests'
+    own) builds a TLS context and reads the whole CA bundle into it: about 50 ms of CPU each on
+    the 2-core machine, more than a test's own work in many of them. Every test speaks plain
+    HTTP to 127.0.0.1, so a test process builds each kind of context once. Child processes
+    build their own."""
+    cached = functools.cache(ssl.create_default_context)
+    ssl.create_default_context = cached  # type: ignore[assignment]
+
+
+_one_tls_context_for_each_kind()
 
 
 def pytest_configure(config: pytest.Config) -> None:
