@@ -78,21 +78,17 @@ def _pg_admin_dsn() -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-def _pg_dsn(database: str) -> str:
-    url = make_url(os.environ[PG_ENV]).set(drivername="postgresql", database=database)
+def _pg_url(database: str, driver: str = "postgresql+asyncpg") -> str:
+    """SQLAlchemy's URL of ``database`` on the test server (``driver="postgresql"``: the DSN
+    that asyncpg takes)."""
+    url = make_url(os.environ[PG_ENV]).set(drivername=driver, database=database)
     return url.render_as_string(hide_password=False)
 
 
-def _pg_url(database: str) -> str:
-    url = make_url(os.environ[PG_ENV]).set(drivername="postgresql+asyncpg", database=database)
-    return url.render_as_string(hide_password=False)
-
-
-async def _pg_admin(*statements: str) -> None:
+async def _pg_admin(statement: str, *args: object) -> None:
     connection = await asyncpg.connect(_pg_admin_dsn())
     try:
-        for statement in statements:
-            await connection.execute(statement)
+        await connection.execute(statement, *args)
     finally:
         await connection.close()
 
@@ -175,22 +171,21 @@ def pg_database() -> Iterator[str]:
         run_in_own_loop(lambda: _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
+_head_revision = functools.cache(migrate.head_revision)  # read from the scripts once
+
+
 async def _pg_empty(name: str) -> None:
     """Make ``name`` as the migrations left it: no connection of an earlier test (a child
     process it started, say), no row in any table, every id sequence at its start."""
-    admin = await asyncpg.connect(_pg_admin_dsn())
-    try:
-        await admin.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-            " WHERE datname = $1 AND pid <> pg_backend_pid()",
-            name,
-        )
-    finally:
-        await admin.close()
-    connection = await asyncpg.connect(_pg_dsn(name))
+    await _pg_admin(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+        " WHERE datname = $1 AND pid <> pg_backend_pid()",
+        name,
+    )
+    connection = await asyncpg.connect(_pg_url(name, "postgresql"))
     try:
         revision = await connection.fetchval("SELECT version_num FROM alembic_version")
-        assert revision == migrate.head_revision(), "a test changed the schema of `db`"
+        assert revision == _head_revision(), "a test changed the schema of `db`"
         sequences = await connection.fetch(
             "SELECT sequencename FROM pg_sequences WHERE schemaname = 'public'"
         )

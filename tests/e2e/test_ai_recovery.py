@@ -16,12 +16,11 @@ from typing import Any
 import pytest
 
 from aimtrack.core.model import JobStatus
-from aimtrack.storage.engine import Database
 from tests.helpers import botapi_spec
 from tests.helpers.databases import BlankDatabase
 from tests.helpers.fakeai import FakeAI, answer, hang
 from tests.helpers.fakebotapi import FakeBotAPI, UploadedFile
-from tests.helpers.processes import WAIT_S, Bots, run_env
+from tests.helpers.processes import WAIT_S, Bots, run_env, running_bots
 from tests.helpers.telegram import (
     ANNA,
     MODEL,
@@ -58,14 +57,8 @@ async def bots(
             "AIMTRACK_JOB_BACKOFF_MAX_S": "1",
         },
     )
-    db = Database.from_url(blank_database.url)
-    harness = Bots(api, env, ai=ai, db=db)
-    try:
+    async with running_bots(api, env, ai=ai, database_url=blank_database.url) as harness:
         yield harness
-    finally:
-        await harness.close()
-        await db.dispose()
-        print(harness.output())  # pytest shows it when the test failed
 
 
 @pytest.mark.storage  # a lease left by a killed process, taken over on either backend

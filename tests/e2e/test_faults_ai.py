@@ -18,13 +18,12 @@ import pytest
 
 from aimtrack.cli import EXIT_OK
 from aimtrack.core.model import JobStatus
-from aimtrack.storage.engine import Database
 from aimtrack.storage.repos import UserDirectory
 from tests.helpers.cli import aimtrack_async
 from tests.helpers.databases import BlankDatabase
 from tests.helpers.fakeai import FakeAI, answer
 from tests.helpers.fakebotapi import FakeBotAPI, message
-from tests.helpers.processes import WAIT_S, Bots, free_port, run_env
+from tests.helpers.processes import WAIT_S, Bots, free_port, run_env, running_bots
 from tests.helpers.telegram import (
     ANNA,
     MODEL,
@@ -67,14 +66,9 @@ async def bots(
             "AIMTRACK_JOB_BACKOFF_MAX_S": "0.5",
         },
     )
-    db = Database.from_url(blank_database.url)
-    harness = Bots(api, env, ai=FakeAI(port=port), db=db)  # the AI server starts later, or not
-    try:
+    down = FakeAI(port=port)  # the AI server starts later, or not
+    async with running_bots(api, env, ai=down, database_url=blank_database.url) as harness:
         yield harness
-    finally:
-        await harness.close()
-        await db.dispose()
-        print(harness.output())  # pytest shows it when the test failed
 
 
 async def test_an_outage_ends_in_labelled_fallbacks_and_a_retry_after_it_sends_reflections(

@@ -30,6 +30,18 @@ def jpeg(size: tuple[int, int] = (64, 48), color: str = "white") -> bytes:
     return buffer.getvalue()
 
 
+def buttons_labelled(outcome: Outcome, label: str) -> list[str]:
+    """The data of every button of ``outcome``'s replies whose label contains ``label``
+    (case-insensitive)."""
+    return [
+        button.data
+        for shown in outcome.replies
+        for row in shown.buttons
+        for button in row
+        if label.casefold() in button.label.casefold()
+    ]
+
+
 @dataclass
 class Chat:
     conversation: Conversation
@@ -70,13 +82,7 @@ class Chat:
         return await self.do(Press(self.button(label)))
 
     def button(self, label: str) -> str:
-        found = [
-            button.data
-            for shown in self.last.replies
-            for row in shown.buttons
-            for button in row
-            if label.casefold() in button.label.casefold()
-        ]
+        found = buttons_labelled(self.last, label)
         assert len(found) == 1, f"{len(found)} buttons match {label!r}: {self.labels()}"
         return found[0]
 

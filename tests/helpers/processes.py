@@ -12,7 +12,8 @@ import os
 import signal
 import socket
 import sys
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from aimtrack.storage.engine import Database
@@ -140,3 +141,20 @@ class Bots:
         assert process.stdout is not None
         async for line in process.stdout:
             self.lines.append(f"[{name}] {line.decode(errors='replace')}")
+
+
+@asynccontextmanager
+async def running_bots(
+    api: FakeBotAPI, env: dict[str, str], *, ai: FakeAI, database_url: str
+) -> AsyncIterator[Bots]:
+    """:class:`Bots` with the fake AI server ``ai`` and a :class:`Database` of the test's own on
+    ``database_url`` (the children's). When the block ends the processes are killed, the
+    database is closed and their output printed (pytest shows it when the test failed)."""
+    db = Database.from_url(database_url)
+    harness = Bots(api, env, ai=ai, db=db)
+    try:
+        yield harness
+    finally:
+        await harness.close()
+        await db.dispose()
+        print(harness.output())

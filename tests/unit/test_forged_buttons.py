@@ -31,7 +31,7 @@ from aimtrack.core.model import Language, Transport
 from aimtrack.storage.engine import Database
 from aimtrack.storage.repos import ConversationRepo
 from aimtrack.storage.tables import Base, JobRow
-from tests.helpers.chat import NOW
+from tests.helpers.chat import NOW, buttons_labelled
 from tests.helpers.factories import Seeded, seed_user
 
 ANNA, BOB = 111, 222
@@ -134,13 +134,7 @@ class Bob:
         return await self.do(Text(what))
 
     async def press_labelled(self, label: str) -> bool:
-        found = [
-            b.data
-            for shown in self.last.replies
-            for row in shown.buttons
-            for b in row
-            if label.casefold() in b.label.casefold()
-        ]
+        found = buttons_labelled(self.last, label)
         if len(found) != 1:
             return False
         await self.do(Press(found[0]))
